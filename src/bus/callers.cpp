@@ -1,0 +1,32 @@
+// Asks the bus daemon (GetConnectionUnixUser) for the sender's uid: bus-attested, never read from /proc.
+#include "bus/callers.h"
+
+#include <sdbus-c++/Message.h>
+
+#include "bus/errors.h"
+
+namespace subu::bus {
+
+Callers::Callers(sdbus::IConnection& connection)
+    : bus_(sdbus::createProxy(connection, "org.freedesktop.DBus", "/org/freedesktop/DBus")) {
+    bus_->finishRegistration();
+}
+
+auth::Caller Callers::of(const sdbus::IObject& object) {
+    const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
+    if (!msg) throw sdbus::Error(error_access_denied, "The caller cannot be identified.");
+    const std::string sender = msg->getSender();
+    if (auto it = uids_.find(sender); it != uids_.end()) return {it->second};
+    std::uint32_t uid = 0;
+    bus_->callMethod("GetConnectionUnixUser").onInterface("org.freedesktop.DBus").withArguments(sender).storeResultsTo(uid);
+    if (uids_.size() > 4096) uids_.clear();
+    uids_.emplace(sender, uid);
+    return {uid};
+}
+
+bool Callers::in_properties_call(const sdbus::IObject& object) {
+    const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
+    return msg && msg->getInterfaceName() == "org.freedesktop.DBus.Properties";
+}
+
+}  // namespace subu::bus

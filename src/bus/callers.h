@@ -1,0 +1,31 @@
+// Who is calling: the Unix uid the bus daemon attests for a sender's unique name.
+#pragma once
+#include <sdbus-c++/IConnection.h>
+#include <sdbus-c++/IObject.h>
+#include <sdbus-c++/IProxy.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "auth/authz.h"
+
+namespace subu::bus {
+
+class Callers {
+public:
+    explicit Callers(sdbus::IConnection& connection);
+    // The caller of the message `object` is handling now.
+    auth::Caller of(const sdbus::IObject& object);
+    // Whether `object` is handling a Properties.Get/GetAll call right now.
+    static bool in_properties_call(const sdbus::IObject& object);
+
+private:
+    std::unique_ptr<sdbus::IProxy> bus_;
+    // Unique names are never reused while the bus runs, so a uid learnt for
+    // one stays true; the map is cleared when it grows large.
+    std::unordered_map<std::string, std::uint32_t> uids_;
+};
+
+}  // namespace subu::bus

@@ -1,0 +1,46 @@
+// The manager on the bus: /org/subu/Manager1, org.subu.Manager1 plus the ObjectManager.
+#pragma once
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+#include <memory>
+
+#include "bus/callers.h"
+#include "bus/subu_object.h"
+#include "service/subus.h"
+#include "subu/dbus/Manager1_adaptor.h"
+
+namespace subu::bus {
+
+class ManagerObject final
+    : public sdbus::AdaptorInterfaces<org::subu::Manager1_adaptor, sdbus::ObjectManager_adaptor,
+                                      sdbus::Properties_adaptor> {
+public:
+    ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus);
+    ~ManagerObject();
+
+    // Publishes an object for every ready subu (at start, after recovery).
+    void publish_all();
+
+private:
+    std::tuple<std::string, std::string, sdbus::ObjectPath> MakeSubu(const std::vector<std::string>& path) override;
+    void RemoveSubu(const std::string& subu) override;
+    void RemoveSubuWithOptions(const std::string& subu, const std::map<std::string, sdbus::Variant>& options) override;
+    std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, uint32_t, sdbus::ObjectPath>>
+    ListSubus() override;
+    sdbus::ObjectPath GetSubu(const std::string& subu) override;
+    std::string Version() override;
+    std::string StateDatabase() override;
+    uint32_t SchemaVersion() override;
+
+    void remove(const std::string& subu, bool purge);
+    void publish(const store::SubuRow& row, bool announce);
+
+    sdbus::IConnection& connection_;
+    store::Store& store_;
+    service::Subus& subus_;
+    Callers callers_;
+    std::map<std::uint32_t, std::unique_ptr<SubuObject>> objects_;
+};
+
+}  // namespace subu::bus

@@ -1,0 +1,132 @@
+// subu-manager: the org.subu.Manager1 system service.
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bus/manager_object.h"
+#include "core/errors.h"
+#include "core/log.h"
+#include "service/subus.h"
+#include "store/store.h"
+#include "subu/config.h"
+#include "system/accounts.h"
+#include "system/netns.h"
+
+namespace {
+
+constexpr const char* help_text = R"(Usage: subu-manager [OPTIONS]
+
+The subu system service. It owns org.subu.Manager1 on the system bus, keeps
+the desired state of every subu in its SQLite store, and makes the Unix users
+and network namespaces that subus are. It is started by D-Bus activation (or
+`systemctl start subu-manager`); people use the `subu` command or busctl.
+
+On start it finishes or undoes whatever a crash interrupted (a half-made or
+half-removed subu) and recreates the network namespaces of existing subus.
+
+Options:
+  --state-db PATH   use this database instead of the default
+  --stderr          log to stderr instead of the journal
+  -h, --help        show this help
+  --version         show the version
+
+Files:
+  )";
+
+int usage_error(const std::string& what) {
+    std::fprintf(stderr, "subu-manager: %s\nTry 'subu-manager --help'.\n", what.c_str());
+    return 2;
+}
+
+// Serves the bus until SIGTERM or SIGINT.
+void serve(sdbus::IConnection& connection) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    if (sfd < 0) subu::throw_errno("create a signalfd");
+    for (;;) {
+        while (connection.processPendingRequest()) {
+        }
+        auto pd = connection.getEventLoopPollData();
+        int timeout_ms = -1;
+        if (pd.timeout_usec != UINT64_MAX) {
+            timespec now{};
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            const uint64_t now_us = static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_nsec) / 1000u;
+            timeout_ms = pd.timeout_usec <= now_us ? 0 : static_cast<int>((pd.timeout_usec - now_us + 999) / 1000);
+        }
+        pollfd fds[2] = {{pd.fd, pd.events, 0}, {sfd, POLLIN, 0}};
+        if (poll(fds, 2, timeout_ms) < 0) {
+            if (errno == EINTR) continue;
+            subu::throw_errno("poll the bus");
+        }
+        if (fds[1].revents & POLLIN) {
+            signalfd_siginfo si{};
+            if (read(sfd, &si, sizeof si) == sizeof si) {
+                subu::log::info(std::string("Stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
+                close(sfd);
+                return;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string db = subu::config::state_db;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "-h" || a == "--help") {
+            std::printf("%s%s    the state store\n", help_text, subu::config::state_db);
+            return 0;
+        }
+        if (a == "--version") {
+            std::printf("subu-manager %s\n", subu::config::version);
+            return 0;
+        }
+        if (a == "--stderr") {
+            subu::log::to_stderr(true);
+        } else if (a == "--state-db") {
+            if (++i >= argc) return usage_error("--state-db needs a path");
+            db = argv[i];
+        } else {
+            return usage_error("unknown argument '" + a + "'");
+        }
+    }
+    try {
+        umask(0077);
+        std::string dir = db.substr(0, db.rfind('/'));
+        if (!dir.empty() && mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) subu::throw_errno("create " + dir);
+        subu::store::Store store(db);
+        subu::system::ShadowAccounts accounts;
+        subu::system::NetnsDirectory netns(subu::config::netns_dir);
+        subu::service::Subus subus(store, accounts, netns);
+        subus.recover();
+
+        auto connection = sdbus::createSystemBusConnection();
+        subu::bus::ManagerObject manager(*connection, store, subus);
+        manager.publish_all();
+        // The name is taken last: a caller activated by it finds every object in place.
+        connection->requestName(subu::config::bus_name);
+        subu::log::info(std::string("Serving ") + subu::config::bus_name + " with state in " + db,
+                        {{"SUBU_STATE_DB", db}, {"SUBU_SCHEMA_VERSION", std::to_string(store.schema_version())}});
+        serve(*connection);
+        connection->releaseName(subu::config::bus_name);
+        return 0;
+    } catch (const std::exception& e) {
+        subu::log::error(std::string("subu-manager cannot run: ") + e.what());
+        std::fprintf(stderr, "subu-manager: %s\n", e.what());
+        return 1;
+    }
+}

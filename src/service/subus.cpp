@@ -1,0 +1,226 @@
+// The subu lifecycle. Each make and remove is recorded in the store before the
+// system is touched, so a crash at any point is undone or finished by recover().
+#include "service/subus.h"
+
+#include <ctime>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "names/names.h"
+
+namespace subu::service {
+namespace {
+
+std::string incommon_key(const std::string& masu) { return "incommon_made:" + masu; }
+
+std::string shown(std::string_view s) {
+    // References reach messages only after plausible_reference() or a
+    // lookup, but keep hostile bytes out of logs anyway.
+    std::string out;
+    for (unsigned char c : s) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+    return "\"" + out + "\"";
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> Subus::owner_uid(const store::SubuRow& row) {
+    auto u = accounts_.user(row.masu);
+    if (!u) return std::nullopt;
+    return u->uid;
+}
+
+store::SubuRow Subus::find_or_throw(std::string_view ref) {
+    if (!names::plausible_reference(ref))
+        throw InvalidArgument("\"" + std::string(ref.substr(0, 40)).append(ref.size() > 40 ? "…" : "") +
+                              "\" is not a subu id (subu_N) or name (Owner_Name)." );
+    auto row = store_.find_subu(ref);
+    if (!row || row->state == store::RowState::Creating)
+        throw NotFound("There is no subu " + shown(ref) + "; `subu list` shows the subus you may see.");
+    return *row;
+}
+
+store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::string>& path) {
+    const std::string name = names::full_name(path);
+    const std::string& masu = path[0];
+
+    auto masu_user = accounts_.user(masu);
+    if (!masu_user)
+        throw NotFound("There is no Unix user " + shown(masu) +
+                       " to own the subu; the first token must be an existing user (useradd -m " + masu + ").");
+    if (!auth::allowed(caller, auth::Action::Make, masu_user->uid))
+        throw AccessDenied("Only " + masu + " or root may make subus under " + masu + ".");
+
+    const bool nested = path.size() > 2;
+    const std::string parent = names::parent_name(name);
+    if (auto existing = store_.subu_by_name(name))
+        throw Exists("The subu " + name + " already exists (" + existing->id() + ").");
+    if (accounts_.user(name))
+        throw Exists("A Unix user named " + name + " already exists and is not a subu; pick another name.");
+
+    store::SubuRow row;
+    row.name = name;
+    row.masu = masu;
+    row.state = store::RowState::Creating;
+    const std::string home = "/home/" + name;
+    row.home_kept = accounts_.path_exists(home);
+    row.created_at = static_cast<std::int64_t>(::time(nullptr));
+    store_.write([&] {
+        // Checked again under the write lock: another writer may have raced us.
+        if (store_.subu_by_name(name)) throw Exists("The subu " + name + " already exists.");
+        if (nested) {
+            auto p = store_.subu_by_name(parent);
+            if (!p || p->state != store::RowState::Ready)
+                throw NotFound("The parent subu " + parent + " does not exist; make it first.");
+            if (p->masu != masu) throw Failed("The parent subu " + parent + " has another owner.");
+            row.parent = p->num;
+        }
+        row.num = store_.first_free_subu_num();
+        store_.insert_subu(row);
+    });
+
+    const std::string ns = names::netns_name(row.num);
+    bool user_made = false, netns_made = false;
+    try {
+        const std::string incommon = names::incommon_group(masu);
+        if (!accounts_.group_exists(incommon)) {
+            accounts_.add_group(incommon);
+            store_.write([&] { store_.set_meta(incommon_key(masu), "1"); });
+        }
+        system::NewUser nu;
+        nu.name = name;
+        nu.primary_gid = masu_user->gid;
+        nu.home = home;
+        nu.supplementary_group = incommon;
+        nu.shell = masu_user->shell.empty() ? "/bin/sh" : masu_user->shell;
+        nu.comment = "subu " + row.id() + " of " + masu;
+        auto made = accounts_.add_user(nu);
+        user_made = true;
+        // A namespace left under our name with no row behind it is stale: start clean.
+        netns_.remove(ns);
+        netns_made = netns_.ensure(ns);
+        store_.write([&] {
+            store_.set_uid(row.num, made.uid);
+            store_.set_state(row.num, store::RowState::Ready);
+        });
+        row.uid = made.uid;
+        row.state = store::RowState::Ready;
+    } catch (const std::exception& e) {
+        log::warning("Making subu " + name + " failed, undoing: " + e.what(),
+                     {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
+        undo_make(row, netns_made || netns_.exists(ns), user_made);
+        throw;
+    }
+    if (row.home_kept)
+        log::info("Subu " + name + " reuses the home directory " + home + " that an earlier subu of that name kept",
+                  {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
+    log::info("Made subu " + row.id() + " " + name + " (uid " + std::to_string(*row.uid) + ")",
+              {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}, {"SUBU_MASU", masu},
+               {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+    return row;
+}
+
+void Subus::undo_make(const store::SubuRow& row, bool netns_made, bool user_made) {
+    // Best effort: what cannot be undone now stays recorded as "creating",
+    // and recover() tries again at the next start.
+    try {
+        if (netns_made) netns_.remove(names::netns_name(row.num));
+        if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
+        drop_incommon_if_last(row.masu, row.num);
+        store_.write([&] { store_.delete_subu(row.num); });
+    } catch (const std::exception& e) {
+        log::error("Could not undo the half-made subu " + row.name + "; the manager retries at its next start: " +
+                       e.what(),
+                   {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}});
+    }
+}
+
+void Subus::drop_incommon_if_last(const std::string& masu, std::uint32_t leaving) {
+    bool others = false;
+    for (const auto& r : store_.subus())
+        if (r.masu == masu && r.num != leaving) others = true;
+    if (others || !store_.meta(incommon_key(masu))) return;
+    accounts_.remove_group(names::incommon_group(masu));
+    store_.write([&] { store_.delete_meta(incommon_key(masu)); });
+}
+
+store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, bool purge_home) {
+    auto row = find_or_throw(ref);
+    if (!auth::allowed(caller, auth::Action::Remove, owner_uid(row)))
+        throw AccessDenied("Only " + row.masu + " or root may remove " + row.name + ".");
+    store_.write([&] {
+        auto now = store_.subu_by_num(row.num);
+        if (!now || now->name != row.name || now->state != store::RowState::Ready)
+            throw NotFound("The subu " + row.name + " is already being removed.");
+        if (auto n = store_.count_children(row.num))
+            throw Busy("The subu " + row.name + " has " + std::to_string(n) +
+                       " child subu(s); remove them first (`subu list` shows them).");
+        store_.set_state(row.num, store::RowState::Removing);
+    });
+    try {
+        finish_remove(row, purge_home);
+    } catch (const Busy&) {
+        // Nothing was removed yet: the user is still there, so the subu stays.
+        store_.write([&] { store_.set_state(row.num, store::RowState::Ready); });
+        throw;
+    }
+    log::info("Removed subu " + row.id() + " " + row.name + (purge_home ? " and its home" : ""),
+              {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+    return row;
+}
+
+void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
+    // The user goes first: it is the one step that can refuse (running processes).
+    accounts_.remove_user(row.name, purge_home);
+    netns_.remove(names::netns_name(row.num));
+    drop_incommon_if_last(row.masu, row.num);
+    store_.write([&] { store_.delete_subu(row.num); });
+}
+
+std::vector<store::SubuRow> Subus::list(const auth::Caller& caller) {
+    std::vector<store::SubuRow> out;
+    for (auto& r : store_.subus()) {
+        if (r.state != store::RowState::Ready) continue;
+        if (caller.uid != 0 && !auth::sees(caller, owner_uid(r))) continue;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+store::SubuRow Subus::get(const auth::Caller& caller, std::string_view ref) {
+    auto row = find_or_throw(ref);
+    if (!auth::allowed(caller, auth::Action::Inspect, owner_uid(row)))
+        throw AccessDenied("Only " + row.masu + " or root may look at " + row.name + ".");
+    return row;
+}
+
+std::vector<std::string> Subus::recover() {
+    std::vector<std::string> done;
+    for (const auto& r : store_.subus()) {
+        const std::string ns = names::netns_name(r.num);
+        try {
+            switch (r.state) {
+                case store::RowState::Creating:
+                    netns_.remove(ns);
+                    accounts_.remove_user(r.name, !r.home_kept);
+                    drop_incommon_if_last(r.masu, r.num);
+                    store_.write([&] { store_.delete_subu(r.num); });
+                    done.push_back("undid the interrupted make of " + r.name);
+                    break;
+                case store::RowState::Removing:
+                    finish_remove(r, false);
+                    done.push_back("finished the interrupted removal of " + r.name);
+                    break;
+                case store::RowState::Ready:
+                    if (netns_.ensure(ns)) done.push_back("made the missing namespace " + ns + " of " + r.name);
+                    break;
+            }
+        } catch (const std::exception& e) {
+            log::error("Could not recover subu " + r.name + ": " + e.what(),
+                       {{"SUBU_ID", r.id()}, {"SUBU_NAME", r.name}});
+        }
+    }
+    for (const auto& d : done) log::info("Recovery " + d);
+    return done;
+}
+
+}  // namespace subu::service

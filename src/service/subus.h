@@ -1,0 +1,47 @@
+// The subu lifecycle over the store and the system seams: make, remove, list, get, recover.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/authz.h"
+#include "store/store.h"
+#include "system/accounts.h"
+#include "system/netns.h"
+
+namespace subu::service {
+
+class Subus {
+public:
+    Subus(store::Store& store, system::Accounts& accounts, system::Namespaces& netns)
+        : store_(store), accounts_(accounts), netns_(netns) {}
+
+    // Makes the subu named by `path` ([masu, token...]): the row, the Unix
+    // user and the network namespace, or none of them.
+    store::SubuRow make(const auth::Caller& caller, const std::vector<std::string>& path);
+
+    // Removes a subu by id or name; the home directory is kept unless `purge_home`.
+    store::SubuRow remove(const auth::Caller& caller, std::string_view ref, bool purge_home);
+
+    std::vector<store::SubuRow> list(const auth::Caller& caller);
+    store::SubuRow get(const auth::Caller& caller, std::string_view ref);
+
+    // At start: undoes makes and finishes removes a crash interrupted, and
+    // ensures every ready subu's namespace exists. Returns what it changed.
+    std::vector<std::string> recover();
+
+    // uid of a subu's masu, if that user still exists.
+    std::optional<std::uint32_t> owner_uid(const store::SubuRow& row);
+
+private:
+    store::SubuRow find_or_throw(std::string_view ref);
+    void undo_make(const store::SubuRow& row, bool netns_made, bool user_made);
+    void finish_remove(const store::SubuRow& row, bool purge_home);
+    void drop_incommon_if_last(const std::string& masu, std::uint32_t leaving);
+
+    store::Store& store_;
+    system::Accounts& accounts_;
+    system::Namespaces& netns_;
+};
+
+}  // namespace subu::service

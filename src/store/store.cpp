@@ -1,0 +1,198 @@
+// The SQLite state store: migrations by PRAGMA user_version, every write in BEGIN IMMEDIATE.
+#include "store/store.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <chrono>
+
+#include "core/errors.h"
+#include "names/names.h"
+#include "store/migrations.h"
+
+namespace subu::store {
+namespace {
+
+constexpr const char* subu_columns =
+    "num, name, masu, parent, uid, state, network, loopback, home_kept, created_at";
+
+RowState state_from(const std::string& s) {
+    if (s == "ready") return RowState::Ready;
+    if (s == "creating") return RowState::Creating;
+    if (s == "removing") return RowState::Removing;
+    throw Failed("The state store holds an unknown subu state \"" + s + "\".");
+}
+
+}  // namespace
+
+std::string_view to_string(RowState s) {
+    switch (s) {
+        case RowState::Creating: return "creating";
+        case RowState::Ready: return "ready";
+        case RowState::Removing: return "removing";
+    }
+    return "?";
+}
+
+std::string SubuRow::id() const { return names::subu_id(num); }
+
+Store::Store(const std::string& path)
+    : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
+    db_.setBusyTimeout(5000);
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA foreign_keys=ON");
+    migrate();
+}
+
+int Store::schema_version() { return db_.execAndGet("PRAGMA user_version").getInt(); }
+
+void Store::migrate() {
+    const auto& all = migrations();
+    const int known = all.empty() ? 0 : all.back().version;
+    // Read the version under the write lock so two processes never both migrate.
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    const int have = schema_version();
+    if (have > known)
+        throw Failed("The state store " + path_ + " has schema version " + std::to_string(have) +
+                     ", newer than this subu understands (" + std::to_string(known) +
+                     "); install a newer subu.");
+    for (const auto& m : all) {
+        if (m.version <= have) continue;
+        db_.exec(m.sql);
+        db_.exec("PRAGMA user_version=" + std::to_string(m.version));
+    }
+    tx.commit();
+}
+
+void Store::write(const std::function<void()>& fn) {
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    fn();
+    tx.commit();
+}
+
+SubuRow Store::row_from(SQLite::Statement& q) {
+    SubuRow r;
+    r.num = static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+    r.name = q.getColumn(1).getString();
+    r.masu = q.getColumn(2).getString();
+    if (!q.getColumn(3).isNull()) r.parent = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+    if (!q.getColumn(4).isNull()) r.uid = static_cast<std::uint32_t>(q.getColumn(4).getInt64());
+    r.state = state_from(q.getColumn(5).getString());
+    r.network = q.getColumn(6).getString();
+    r.loopback = q.getColumn(7).getString();
+    r.home_kept = q.getColumn(8).getInt() != 0;
+    r.created_at = q.getColumn(9).getInt64();
+    return r;
+}
+
+std::optional<SubuRow> Store::subu_by_num(std::uint32_t num) {
+    SQLite::Statement q(db_, std::string("SELECT ") + subu_columns + " FROM subu WHERE num = ?");
+    q.bind(1, static_cast<std::int64_t>(num));
+    if (!q.executeStep()) return std::nullopt;
+    return row_from(q);
+}
+
+std::optional<SubuRow> Store::subu_by_name(std::string_view name) {
+    SQLite::Statement q(db_, std::string("SELECT ") + subu_columns + " FROM subu WHERE name = ?");
+    q.bind(1, std::string(name));
+    if (!q.executeStep()) return std::nullopt;
+    return row_from(q);
+}
+
+std::optional<SubuRow> Store::find_subu(std::string_view ref) {
+    if (auto num = names::parse_subu_id(ref)) return subu_by_num(*num);
+    return subu_by_name(ref);
+}
+
+std::vector<SubuRow> Store::subus() {
+    SQLite::Statement q(db_, std::string("SELECT ") + subu_columns + " FROM subu ORDER BY num");
+    std::vector<SubuRow> out;
+    while (q.executeStep()) out.push_back(row_from(q));
+    return out;
+}
+
+std::size_t Store::count_children(std::uint32_t num) {
+    SQLite::Statement q(db_, "SELECT count(*) FROM subu WHERE parent = ?");
+    q.bind(1, static_cast<std::int64_t>(num));
+    q.executeStep();
+    return static_cast<std::size_t>(q.getColumn(0).getInt64());
+}
+
+std::size_t Store::count_subus_of_masu(std::string_view masu) {
+    SQLite::Statement q(db_, "SELECT count(*) FROM subu WHERE masu = ?");
+    q.bind(1, std::string(masu));
+    q.executeStep();
+    return static_cast<std::size_t>(q.getColumn(0).getInt64());
+}
+
+std::uint32_t Store::first_free_subu_num() {
+    // 1 if free, else the smallest num+1 that is not taken.
+    SQLite::Statement q(db_,
+                        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM subu WHERE num = 1) THEN 1 ELSE "
+                        "(SELECT min(a.num) + 1 FROM subu a WHERE NOT EXISTS "
+                        "(SELECT 1 FROM subu b WHERE b.num = a.num + 1)) END");
+    q.executeStep();
+    return static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+}
+
+void Store::insert_subu(const SubuRow& r) {
+    SQLite::Statement q(db_, std::string("INSERT INTO subu (") + subu_columns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, static_cast<std::int64_t>(r.num));
+    q.bind(2, r.name);
+    q.bind(3, r.masu);
+    if (r.parent) q.bind(4, static_cast<std::int64_t>(*r.parent));
+    else q.bind(4);
+    if (r.uid) q.bind(5, static_cast<std::int64_t>(*r.uid));
+    else q.bind(5);
+    q.bind(6, std::string(to_string(r.state)));
+    q.bind(7, r.network);
+    q.bind(8, r.loopback);
+    q.bind(9, r.home_kept ? 1 : 0);
+    q.bind(10, r.created_at);
+    q.exec();
+}
+
+void Store::set_state(std::uint32_t num, RowState state) {
+    SQLite::Statement q(db_, "UPDATE subu SET state = ? WHERE num = ?");
+    q.bind(1, std::string(to_string(state)));
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::set_uid(std::uint32_t num, std::uint32_t uid) {
+    SQLite::Statement q(db_, "UPDATE subu SET uid = ? WHERE num = ?");
+    q.bind(1, static_cast<std::int64_t>(uid));
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::delete_subu(std::uint32_t num) {
+    SQLite::Statement q(db_, "DELETE FROM subu WHERE num = ?");
+    q.bind(1, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+std::optional<std::string> Store::meta(std::string_view key) {
+    SQLite::Statement q(db_, "SELECT value FROM meta WHERE key = ?");
+    q.bind(1, std::string(key));
+    if (!q.executeStep()) return std::nullopt;
+    return q.getColumn(0).getString();
+}
+
+void Store::delete_meta(std::string_view key) {
+    SQLite::Statement q(db_, "DELETE FROM meta WHERE key = ?");
+    q.bind(1, std::string(key));
+    q.exec();
+}
+
+void Store::set_meta(std::string_view key, std::string_view value) {
+    SQLite::Statement q(db_, "INSERT INTO meta (key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    q.bind(1, std::string(key));
+    q.bind(2, std::string(value));
+    q.exec();
+}
+
+}  // namespace subu::store

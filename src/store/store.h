@@ -1,0 +1,73 @@
+// The state store: SQLite (WAL, synchronous=FULL, foreign keys) holding the desired state.
+#pragma once
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace subu::store {
+
+// Lifecycle of a subu row: "creating" and "removing" rows are left only by a
+// crash, and are undone or finished by recovery.
+enum class RowState { Creating, Ready, Removing };
+std::string_view to_string(RowState s);
+
+struct SubuRow {
+    std::uint32_t num = 0;
+    std::string name;
+    std::string masu;
+    std::optional<std::uint32_t> parent;
+    std::optional<std::uint32_t> uid;
+    RowState state = RowState::Creating;
+    std::string network = "down";
+    std::string loopback = "down";
+    bool home_kept = false;  // home existed before make: never purged by an undo
+    std::int64_t created_at = 0;
+
+    std::string id() const;
+};
+
+class Store {
+public:
+    // Opens (creating if missing) and migrates the database at `path`.
+    explicit Store(const std::string& path);
+
+    int schema_version();
+    const std::string& path() const { return path_; }
+
+    // Runs `fn` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it throws.
+    void write(const std::function<void()>& fn);
+
+    std::optional<SubuRow> subu_by_num(std::uint32_t num);
+    std::optional<SubuRow> subu_by_name(std::string_view name);
+    // An id ("subu_3") or a name ("Thomas_US").
+    std::optional<SubuRow> find_subu(std::string_view ref);
+    std::vector<SubuRow> subus();
+    std::size_t count_children(std::uint32_t num);
+    std::size_t count_subus_of_masu(std::string_view masu);
+
+    // Smallest N >= 1 with no subu_N.
+    std::uint32_t first_free_subu_num();
+
+    void insert_subu(const SubuRow& row);
+    void set_state(std::uint32_t num, RowState state);
+    void set_uid(std::uint32_t num, std::uint32_t uid);
+    void delete_subu(std::uint32_t num);
+
+    std::optional<std::string> meta(std::string_view key);
+    void set_meta(std::string_view key, std::string_view value);
+    void delete_meta(std::string_view key);
+
+private:
+    void migrate();
+    SubuRow row_from(SQLite::Statement& q);
+
+    std::string path_;
+    SQLite::Database db_;
+};
+
+}  // namespace subu::store

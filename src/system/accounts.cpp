@@ -1,0 +1,128 @@
+// The shadow tools, run with argument vectors; their exit codes mapped to subu's errors.
+#include "system/accounts.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+#include <vector>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "system/process.h"
+
+namespace subu::system {
+namespace {
+
+// Exit codes shared by useradd(8), userdel(8), groupadd(8), groupdel(8).
+constexpr int exit_name_in_use = 9;   // useradd/groupadd: the name is taken
+constexpr int exit_no_such = 6;       // userdel/groupdel: it does not exist
+constexpr int exit_user_busy = 8;     // userdel: the user has running processes
+
+UnixUser from_passwd(const passwd& pw) {
+    return UnixUser{pw.pw_name, pw.pw_uid, pw.pw_gid, pw.pw_dir ? pw.pw_dir : "",
+                    pw.pw_shell ? pw.pw_shell : ""};
+}
+
+std::string tool_said(const ProcessResult& r) {
+    if (r.signal) return "it was killed by signal " + std::to_string(r.signal);
+    std::string s = "it exited with status " + std::to_string(r.exit_code);
+    if (!r.stderr_text.empty()) s += ": " + r.stderr_text;
+    return s;
+}
+
+ProcessResult run_logged(const std::vector<std::string>& argv) {
+    auto r = run(argv);
+    log::debug("Ran " + describe(argv),
+               {{"SUBU_TOOL", argv[0]}, {"SUBU_TOOL_STATUS", std::to_string(r.exit_code)}});
+    return r;
+}
+
+}  // namespace
+
+std::optional<UnixUser> ShadowAccounts::user(std::string_view name) {
+    std::string n(name);
+    passwd pw{}, *out = nullptr;
+    std::vector<char> buf(16384);
+    int rc = getpwnam_r(n.c_str(), &pw, buf.data(), buf.size(), &out);
+    if (rc != 0) throw_errno(rc, "look up the user " + n);
+    if (!out) return std::nullopt;
+    return from_passwd(pw);
+}
+
+std::optional<UnixUser> ShadowAccounts::user_by_uid(std::uint32_t uid) {
+    passwd pw{}, *out = nullptr;
+    std::vector<char> buf(16384);
+    int rc = getpwuid_r(uid, &pw, buf.data(), buf.size(), &out);
+    if (rc != 0) throw_errno(rc, "look up uid " + std::to_string(uid));
+    if (!out) return std::nullopt;
+    return from_passwd(pw);
+}
+
+bool ShadowAccounts::group_exists(std::string_view name) {
+    std::string n(name);
+    group gr{}, *out = nullptr;
+    std::vector<char> buf(65536);
+    int rc = getgrnam_r(n.c_str(), &gr, buf.data(), buf.size(), &out);
+    if (rc != 0) throw_errno(rc, "look up the group " + n);
+    return out != nullptr;
+}
+
+bool ShadowAccounts::path_exists(const std::string& path) {
+    struct stat st{};
+    return lstat(path.c_str(), &st) == 0;
+}
+
+void ShadowAccounts::add_group(std::string_view name) {
+    auto r = run_logged({"/usr/sbin/groupadd", "--", std::string(name)});
+    if (r.exit_code == exit_name_in_use)
+        throw Exists("A group named \"" + std::string(name) + "\" already exists.");
+    if (r.exit_code != 0)
+        throw Failed("Could not add the group " + std::string(name) + ": groupadd failed, " + tool_said(r));
+}
+
+void ShadowAccounts::remove_group(std::string_view name) {
+    auto r = run_logged({"/usr/sbin/groupdel", "--", std::string(name)});
+    if (r.exit_code == 0 || r.exit_code == exit_no_such) return;
+    throw Failed("Could not remove the group " + std::string(name) + ": groupdel failed, " + tool_said(r));
+}
+
+UnixUser ShadowAccounts::add_user(const NewUser& u) {
+    std::vector<std::string> argv = {"/usr/sbin/useradd",   "--create-home",
+                                     "--no-user-group",     "--gid",
+                                     std::to_string(u.primary_gid)};
+    if (!u.home.empty()) argv.insert(argv.end(), {"--home-dir", u.home});
+    if (!u.supplementary_group.empty()) argv.insert(argv.end(), {"--groups", u.supplementary_group});
+    if (!u.shell.empty()) argv.insert(argv.end(), {"--shell", u.shell});
+    if (!u.comment.empty()) argv.insert(argv.end(), {"--comment", u.comment});
+    argv.insert(argv.end(), {"--", u.name});
+    auto r = run_logged(argv);
+    if (r.exit_code == exit_name_in_use)
+        throw Exists("A Unix user named \"" + u.name + "\" already exists.");
+    if (r.exit_code != 0)
+        throw Failed("Could not add the Unix user " + u.name + ": useradd failed, " + tool_said(r));
+    auto made = user(u.name);
+    if (!made) throw Failed("useradd reported success but the user " + u.name + " cannot be looked up.");
+    return *made;
+}
+
+void ShadowAccounts::remove_user(std::string_view name, bool purge_home) {
+    std::vector<std::string> argv = {"/usr/sbin/userdel"};
+    if (purge_home) argv.push_back("--remove");
+    argv.insert(argv.end(), {"--", std::string(name)});
+    auto r = run_logged(argv);
+    if (r.exit_code == 0 || r.exit_code == exit_no_such) return;
+    if (r.exit_code == exit_user_busy)
+        throw Busy("The Unix user " + std::string(name) +
+                   " still has running processes; stop them (e.g. `pkill -u " + std::string(name) +
+                   "`) and remove it again.");
+    // userdel --remove exits 12 when the home could not be removed; the user itself is gone.
+    if (purge_home && r.exit_code == 12 && !user(name)) {
+        log::warning("Removed the user " + std::string(name) + " but not all of its home: " + r.stderr_text,
+                     {{"SUBU_NAME", std::string(name)}});
+        return;
+    }
+    throw Failed("Could not remove the Unix user " + std::string(name) + ": userdel failed, " + tool_said(r));
+}
+
+}  // namespace subu::system

@@ -1,0 +1,55 @@
+// Unix users and groups: looked up through NSS, changed through the shadow tools.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace subu::system {
+
+struct UnixUser {
+    std::string name;
+    std::uint32_t uid = 0;
+    std::uint32_t gid = 0;
+    std::string home;
+    std::string shell;
+};
+
+struct NewUser {
+    std::string name;
+    std::uint32_t primary_gid = 0;
+    std::string supplementary_group;
+    std::string home;
+    std::string shell;
+    std::string comment;
+};
+
+// The seam the service changes accounts through; tests replace it.
+class Accounts {
+public:
+    virtual ~Accounts() = default;
+    virtual std::optional<UnixUser> user(std::string_view name) = 0;
+    virtual std::optional<UnixUser> user_by_uid(std::uint32_t uid) = 0;
+    virtual bool group_exists(std::string_view name) = 0;
+    virtual bool path_exists(const std::string& path) = 0;
+    // Each of these throws Failed naming the tool and what it said.
+    virtual void add_group(std::string_view name) = 0;
+    virtual void remove_group(std::string_view name) = 0;  // absent: success
+    virtual UnixUser add_user(const NewUser& user) = 0;     // with a new home directory
+    virtual void remove_user(std::string_view name, bool purge_home) = 0;  // absent: success
+};
+
+// The real thing: getpwnam_r and /usr/sbin/{useradd,userdel,groupadd,groupdel}.
+class ShadowAccounts final : public Accounts {
+public:
+    std::optional<UnixUser> user(std::string_view name) override;
+    std::optional<UnixUser> user_by_uid(std::uint32_t uid) override;
+    bool group_exists(std::string_view name) override;
+    bool path_exists(const std::string& path) override;
+    void add_group(std::string_view name) override;
+    void remove_group(std::string_view name) override;
+    UnixUser add_user(const NewUser& user) override;
+    void remove_user(std::string_view name, bool purge_home) override;
+};
+
+}  // namespace subu::system

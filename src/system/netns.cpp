@@ -1,0 +1,77 @@
+// Network namespaces the iproute2 way: a shared /run/netns, a file per name, the nsfs bind-mounted on it.
+#include "system/netns.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "core/errors.h"
+
+namespace subu::system {
+namespace {
+
+bool is_nsfs(const std::string& path) {
+    struct statfs fs{};
+    if (statfs(path.c_str(), &fs) < 0) return false;
+    return fs.f_type == NSFS_MAGIC;
+}
+
+}  // namespace
+
+void NetnsDirectory::prepare_dir() {
+    if (dir_ready_) return;
+    if (mkdir(dir_.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("create " + dir_);
+    // A shared mount, so namespaces made here are seen from every mount
+    // namespace that has /run (as `ip netns add` arranges it).
+    if (mount("", dir_.c_str(), "none", MS_SHARED | MS_REC, nullptr) < 0) {
+        if (errno != EINVAL) throw_errno("make " + dir_ + " a shared mount");
+        if (mount(dir_.c_str(), dir_.c_str(), "none", MS_BIND | MS_REC, nullptr) < 0)
+            throw_errno("bind-mount " + dir_ + " onto itself");
+        if (mount("", dir_.c_str(), "none", MS_SHARED | MS_REC, nullptr) < 0)
+            throw_errno("make " + dir_ + " a shared mount");
+    }
+    dir_ready_ = true;
+}
+
+bool NetnsDirectory::exists(std::string_view name) { return is_nsfs(path_of(name)); }
+
+bool NetnsDirectory::ensure(std::string_view name) {
+    const std::string path = path_of(name);
+    prepare_dir();
+    if (is_nsfs(path)) return false;
+    int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0);
+    if (fd < 0) throw_errno("create the mount point " + path);
+    close(fd);
+
+    // unshare() moves only the calling thread into the new namespace, so a
+    // short-lived thread makes it and leaves the rest of the process alone.
+    int err = 0;
+    std::thread maker([&] {
+        if (unshare(CLONE_NEWNET) < 0) {
+            err = errno;
+            return;
+        }
+        if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) < 0) err = errno;
+    });
+    maker.join();
+    if (err) {
+        unlink(path.c_str());
+        throw_errno(err, "make the network namespace " + std::string(name));
+    }
+    return true;
+}
+
+void NetnsDirectory::remove(std::string_view name) {
+    const std::string path = path_of(name);
+    if (umount2(path.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+        throw_errno("unmount the network namespace " + path);
+    if (unlink(path.c_str()) < 0 && errno != ENOENT) throw_errno("remove " + path);
+}
+
+}  // namespace subu::system

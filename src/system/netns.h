@@ -1,0 +1,33 @@
+// Named network namespaces, bind-mounted under /run/netns as iproute2 does, made in-process.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace subu::system {
+
+// The seam the service changes namespaces through; tests replace it.
+class Namespaces {
+public:
+    virtual ~Namespaces() = default;
+    virtual bool exists(std::string_view name) = 0;
+    // Ensures the namespace exists; returns true if this call made it.
+    virtual bool ensure(std::string_view name) = 0;
+    // Ensures it is gone; absent is success.
+    virtual void remove(std::string_view name) = 0;
+};
+
+class NetnsDirectory final : public Namespaces {
+public:
+    explicit NetnsDirectory(std::string dir = "/run/netns") : dir_(std::move(dir)) {}
+    bool exists(std::string_view name) override;
+    bool ensure(std::string_view name) override;
+    void remove(std::string_view name) override;
+    std::string path_of(std::string_view name) const { return dir_ + "/" + std::string(name); }
+
+private:
+    void prepare_dir();
+    std::string dir_;
+    bool dir_ready_ = false;
+};
+
+}  // namespace subu::system

@@ -1,0 +1,32 @@
+// The CLI's own checks, before it ever reaches the bus.
+#include "cli/cli.h"
+
+#include <gtest/gtest.h>
+
+using namespace subu::cli;
+
+TEST(TheCli, RejectsUnknownVerbsAndWrongArityAsUsageErrors) {
+    EXPECT_EQ(run({}), Exit::usage);
+    EXPECT_EQ(run({"frobnicate"}), Exit::usage);
+    EXPECT_EQ(run({"make"}), Exit::usage);
+    EXPECT_EQ(run({"make", "Thomas"}), Exit::usage);
+    EXPECT_EQ(run({"info"}), Exit::usage);
+    EXPECT_EQ(run({"info", "a", "b"}), Exit::usage);
+    EXPECT_EQ(run({"remove", "--force", "x"}), Exit::usage);
+    EXPECT_EQ(run({"list", "extra"}), Exit::usage);
+}
+
+TEST(TheCli, AnswersHelpWithoutTheBus) {
+    for (const char* v : {"help", "usage", "example", "version", "--help", "--version"})
+        EXPECT_EQ(run({v}), Exit::ok) << v;
+}
+
+TEST(TheCli, MapsBusErrorsToDistinctExitCodes) {
+    EXPECT_EQ(exit_code_for("org.subu.Error.NotFound"), Exit::not_found);
+    EXPECT_EQ(exit_code_for("org.subu.Error.Exists"), Exit::exists);
+    EXPECT_EQ(exit_code_for("org.subu.Error.InvalidArgument"), Exit::usage);
+    EXPECT_EQ(exit_code_for("org.freedesktop.DBus.Error.AccessDenied"), Exit::denied);
+    EXPECT_EQ(exit_code_for("org.subu.Error.Busy"), Exit::busy);
+    EXPECT_EQ(exit_code_for("org.freedesktop.DBus.Error.ServiceUnknown"), Exit::unreachable);
+    EXPECT_EQ(exit_code_for("org.subu.Error.Failed"), Exit::failed);
+}

@@ -1,0 +1,121 @@
+// The state store on a temporary database: migrations, pragmas, rows, id allocation.
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <SQLiteCpp/Database.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/migrations.h"
+
+using namespace subu::store;
+
+namespace {
+class AStore : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = std::filesystem::temp_directory_path() / ("subu-store-test-" + std::to_string(getpid()) + "-" +
+                                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        path = (dir / "subu.db").string();
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+    SubuRow row(std::uint32_t num, const std::string& name, std::optional<std::uint32_t> parent = {}) {
+        SubuRow r;
+        r.num = num;
+        r.name = name;
+        r.masu = "Thomas";
+        r.parent = parent;
+        r.state = RowState::Ready;
+        r.created_at = 1;
+        return r;
+    }
+    std::filesystem::path dir;
+    std::string path;
+};
+}  // namespace
+
+TEST_F(AStore, MigratesANewDatabaseToTheLatestVersion) {
+    Store s(path);
+    EXPECT_EQ(s.schema_version(), migrations().back().version);
+}
+
+TEST_F(AStore, UsesWalFullSyncAndForeignKeys) {
+    Store s(path);
+    SQLite::Database db(path);
+    EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+    s.insert_subu(row(1, "Thomas_US"));
+    // Foreign keys are enforced on the store's own connection.
+    EXPECT_THROW(s.insert_subu(row(2, "Thomas_US_Rabbit", 99)), SQLite::Exception);
+}
+
+TEST_F(AStore, ReopensWithoutMigratingAgain) {
+    { Store s(path); s.insert_subu(row(1, "Thomas_US")); }
+    Store again(path);
+    EXPECT_EQ(again.subus().size(), 1u);
+}
+
+TEST_F(AStore, RefusesASchemaNewerThanItKnows) {
+    { Store s(path); }
+    { SQLite::Database db(path, SQLite::OPEN_READWRITE); db.exec("PRAGMA user_version=999"); }
+    EXPECT_THROW(Store{path}, std::exception);
+}
+
+TEST_F(AStore, FindsSubusByIdOrName) {
+    Store s(path);
+    s.insert_subu(row(3, "Thomas_US"));
+    EXPECT_EQ(s.find_subu("subu_3")->name, "Thomas_US");
+    EXPECT_EQ(s.find_subu("Thomas_US")->num, 3u);
+    EXPECT_FALSE(s.find_subu("subu_4"));
+    EXPECT_FALSE(s.find_subu("Nobody_X"));
+}
+
+TEST_F(AStore, AllocatesTheFirstFreeId) {
+    Store s(path);
+    EXPECT_EQ(s.first_free_subu_num(), 1u);
+    s.insert_subu(row(1, "Thomas_A"));
+    s.insert_subu(row(2, "Thomas_B"));
+    s.insert_subu(row(4, "Thomas_D"));
+    EXPECT_EQ(s.first_free_subu_num(), 3u);
+    s.insert_subu(row(3, "Thomas_C"));
+    EXPECT_EQ(s.first_free_subu_num(), 5u);
+    s.delete_subu(1);
+    EXPECT_EQ(s.first_free_subu_num(), 1u);
+}
+
+TEST_F(AStore, RollsBackAWriteThatThrows) {
+    Store s(path);
+    EXPECT_THROW(s.write([&] {
+        s.insert_subu(row(1, "Thomas_US"));
+        throw std::runtime_error("boom");
+    }), std::runtime_error);
+    EXPECT_TRUE(s.subus().empty());
+}
+
+TEST_F(AStore, CountsChildrenAndRefusesToDeleteAParentWithChildren) {
+    Store s(path);
+    s.insert_subu(row(1, "Thomas_US"));
+    s.insert_subu(row(2, "Thomas_US_Rabbit", 1));
+    EXPECT_EQ(s.count_children(1), 1u);
+    EXPECT_THROW(s.delete_subu(1), SQLite::Exception);
+}
+
+TEST_F(AStore, RejectsUnknownStatesAndDuplicateNames) {
+    Store s(path);
+    s.insert_subu(row(1, "Thomas_US"));
+    EXPECT_THROW(s.insert_subu(row(2, "Thomas_US")), SQLite::Exception);
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    EXPECT_THROW(db.exec("UPDATE subu SET state = 'weird' WHERE num = 1"), SQLite::Exception);
+}
+
+TEST_F(AStore, KeepsMetaValues) {
+    Store s(path);
+    EXPECT_FALSE(s.meta("k"));
+    s.set_meta("k", "v1");
+    s.set_meta("k", "v2");
+    EXPECT_EQ(s.meta("k"), "v2");
+    s.delete_meta("k");
+    EXPECT_FALSE(s.meta("k"));
+}

@@ -1,0 +1,258 @@
+// The subu lifecycle over fake accounts and namespaces: effects, authorization, rollback, recovery.
+#include "service/subus.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "core/errors.h"
+
+using namespace subu;
+
+namespace {
+
+// In-memory /etc/passwd + /etc/group with failure injection.
+class FakeAccounts : public system::Accounts {
+public:
+    std::map<std::string, system::UnixUser> users;
+    std::set<std::string> groups;
+    std::set<std::string> paths;
+    std::string fail_add_user_named;  // add_user of this name fails after nothing was made
+    bool fail_remove_user_busy = false;
+    std::uint32_t next_uid = 2000;
+
+    std::optional<system::UnixUser> user(std::string_view n) override {
+        auto it = users.find(std::string(n));
+        if (it == users.end()) return std::nullopt;
+        return it->second;
+    }
+    std::optional<system::UnixUser> user_by_uid(std::uint32_t uid) override {
+        for (auto& [n, u] : users)
+            if (u.uid == uid) return u;
+        return std::nullopt;
+    }
+    bool group_exists(std::string_view n) override { return groups.count(std::string(n)) > 0; }
+    bool path_exists(const std::string& p) override { return paths.count(p) > 0; }
+    void add_group(std::string_view n) override { groups.insert(std::string(n)); }
+    void remove_group(std::string_view n) override { groups.erase(std::string(n)); }
+    system::UnixUser add_user(const system::NewUser& nu) override {
+        if (nu.name == fail_add_user_named) throw Failed("useradd failed (injected)");
+        system::UnixUser u{nu.name, next_uid++, nu.primary_gid, nu.home, nu.shell};
+        users[nu.name] = u;
+        paths.insert(nu.home);
+        return u;
+    }
+    void remove_user(std::string_view n, bool purge) override {
+        if (fail_remove_user_busy) throw Busy("busy (injected)");
+        auto it = users.find(std::string(n));
+        if (it == users.end()) return;
+        if (purge) paths.erase(it->second.home);
+        users.erase(it);
+    }
+};
+
+class FakeNamespaces : public system::Namespaces {
+public:
+    std::set<std::string> names;
+    bool fail_ensure = false;
+    bool exists(std::string_view n) override { return names.count(std::string(n)) > 0; }
+    bool ensure(std::string_view n) override {
+        if (fail_ensure) throw Failed("unshare failed (injected)");
+        return names.insert(std::string(n)).second;
+    }
+    void remove(std::string_view n) override { names.erase(std::string(n)); }
+};
+
+class TheSubuService : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = std::filesystem::temp_directory_path() /
+              ("subu-service-test-" + std::to_string(getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        store = std::make_unique<store::Store>((dir / "subu.db").string());
+        accounts.users["Thomas"] = {"Thomas", 1000, 1000, "/home/Thomas", "/bin/bash"};
+        accounts.users["Mallory"] = {"Mallory", 1001, 1001, "/home/Mallory", "/bin/bash"};
+        accounts.groups = {"Thomas", "Mallory"};
+        service = std::make_unique<service::Subus>(*store, accounts, netns);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+
+    // Everything a failed call must leave exactly as it was.
+    struct Snapshot {
+        std::vector<std::string> rows;
+        std::map<std::string, std::uint32_t> users;
+        std::set<std::string> groups, paths, netns;
+        bool operator==(const Snapshot&) const = default;
+    };
+    Snapshot snapshot() {
+        Snapshot s;
+        for (auto& r : store->subus()) s.rows.push_back(r.id() + " " + r.name + " " + std::string(to_string(r.state)));
+        for (auto& [n, u] : accounts.users) s.users[n] = u.uid;
+        s.groups = accounts.groups;
+        s.paths = accounts.paths;
+        s.netns = netns.names;
+        return s;
+    }
+
+    std::filesystem::path dir;
+    std::unique_ptr<store::Store> store;
+    FakeAccounts accounts;
+    FakeNamespaces netns;
+    std::unique_ptr<service::Subus> service;
+    const auth::Caller root{0}, thomas{1000}, mallory{1001};
+};
+
+}  // namespace
+
+TEST_F(TheSubuService, MakesTheUserGroupsAndNamespace) {
+    auto row = service->make(root, {"Thomas", "US"});
+    EXPECT_EQ(row.id(), "subu_1");
+    EXPECT_EQ(row.name, "Thomas_US");
+    ASSERT_TRUE(accounts.users.count("Thomas_US"));
+    EXPECT_EQ(accounts.users["Thomas_US"].gid, 1000u);
+    EXPECT_TRUE(accounts.groups.count("Thomas-incommon"));
+    EXPECT_TRUE(netns.names.count("ns-subu_1"));
+    EXPECT_EQ(store->find_subu("subu_1")->state, store::RowState::Ready);
+}
+
+TEST_F(TheSubuService, NestsUnderAnExistingParentOnly) {
+    auto before = snapshot();
+    EXPECT_THROW(service->make(root, {"Thomas", "US", "Rabbit"}), NotFound);
+    EXPECT_EQ(snapshot(), before);
+    service->make(root, {"Thomas", "US"});
+    auto child = service->make(root, {"Thomas", "US", "Rabbit"});
+    EXPECT_EQ(child.parent, 1u);
+    EXPECT_EQ(child.id(), "subu_2");
+}
+
+TEST_F(TheSubuService, RejectsBadInputWithoutChangingAnything) {
+    service->make(root, {"Thomas", "US"});
+    auto before = snapshot();
+    const std::vector<std::vector<std::string>> bad = {
+        {}, {"Thomas"}, {"Thomas", "U_S"}, {"Thomas", "a/b"}, {"Thomas", ".."}, {"Thomas", "a b"},
+        {"Thomas", "a\nb"}, {"Thomas", "a%b"}, {"Thomas", "\xc3\xa9t\xc3\xa9"}, {"Thomas", std::string(30, 'x')},
+        {"Nobody", "US"}, {"Thomas", "EU", "Rabbit"}, {"Thomas", "US"}};
+    for (const auto& path : bad) {
+        EXPECT_THROW(service->make(root, path), Error);
+        EXPECT_EQ(snapshot(), before);
+    }
+    for (const char* ref : {"", "subu_9", "Nobody_X", "a/b", "..", "a\nb"}) {
+        EXPECT_THROW(service->remove(root, ref, false), Error) << ref;
+        EXPECT_THROW(service->get(root, ref), Error) << ref;
+        EXPECT_EQ(snapshot(), before);
+    }
+}
+
+TEST_F(TheSubuService, RefusesAUserNameThatIsNotASubu) {
+    accounts.users["Thomas_US"] = {"Thomas_US", 1500, 1500, "/home/Thomas_US", "/bin/sh"};
+    auto before = snapshot();
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Exists);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, LetsOwnersManageOnlyTheirOwnTree) {
+    service->make(thomas, {"Thomas", "US"});
+    auto before = snapshot();
+    EXPECT_THROW(service->make(mallory, {"Thomas", "EU"}), AccessDenied);
+    EXPECT_THROW(service->make(mallory, {"Thomas", "US", "Rabbit"}), AccessDenied);
+    EXPECT_THROW(service->remove(mallory, "Thomas_US", false), AccessDenied);
+    EXPECT_THROW(service->get(mallory, "subu_1"), AccessDenied);
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_TRUE(service->list(mallory).empty());
+    EXPECT_EQ(service->list(thomas).size(), 1u);
+    EXPECT_EQ(service->list(root).size(), 1u);
+    service->remove(thomas, "subu_1", false);
+}
+
+TEST_F(TheSubuService, RollsBackEverythingWhenTheNamespaceCannotBeMade) {
+    auto before = snapshot();
+    netns.fail_ensure = true;
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Failed);
+    EXPECT_EQ(snapshot(), before) << "user, home, incommon group and row must be gone";
+}
+
+TEST_F(TheSubuService, RollsBackWhenUseraddFails) {
+    auto before = snapshot();
+    accounts.fail_add_user_named = "Thomas_US";
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Failed);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, KeepsTheHomeOnRemoveUnlessPurged) {
+    service->make(root, {"Thomas", "US"});
+    service->make(root, {"Thomas", "EU"});
+    service->remove(root, "Thomas_US", false);
+    EXPECT_TRUE(accounts.paths.count("/home/Thomas_US"));
+    EXPECT_FALSE(accounts.users.count("Thomas_US"));
+    EXPECT_FALSE(netns.names.count("ns-subu_1"));
+    service->remove(root, "subu_2", true);
+    EXPECT_FALSE(accounts.paths.count("/home/Thomas_EU"));
+    EXPECT_FALSE(accounts.groups.count("Thomas-incommon")) << "the last subu takes the group it made";
+}
+
+TEST_F(TheSubuService, NeverDeletesAKeptHomeWhenAMakeFails) {
+    accounts.paths.insert("/home/Thomas_US");  // kept by an earlier remove
+    netns.fail_ensure = true;
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Failed);
+    EXPECT_TRUE(accounts.paths.count("/home/Thomas_US"));
+}
+
+TEST_F(TheSubuService, RefusesToRemoveASubuWithChildren) {
+    service->make(root, {"Thomas", "US"});
+    service->make(root, {"Thomas", "US", "Rabbit"});
+    auto before = snapshot();
+    EXPECT_THROW(service->remove(root, "Thomas_US", false), Busy);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, KeepsASubuWhoseUserIsBusy) {
+    service->make(root, {"Thomas", "US"});
+    auto before = snapshot();
+    accounts.fail_remove_user_busy = true;
+    EXPECT_THROW(service->remove(root, "Thomas_US", false), Busy);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, UndoesAMakeThatACrashInterrupted) {
+    auto before = snapshot();
+    // What a manager killed between useradd and the namespace leaves behind.
+    store::SubuRow r;
+    r.num = 1;
+    r.name = "Thomas_US";
+    r.masu = "Thomas";
+    r.state = store::RowState::Creating;
+    store->insert_subu(r);
+    accounts.add_user({"Thomas_US", 1000, "Thomas-incommon", "/home/Thomas_US", "/bin/sh", ""});
+    auto done = service->recover();
+    EXPECT_EQ(done.size(), 1u);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, FinishesARemoveThatACrashInterrupted) {
+    service->make(root, {"Thomas", "US"});
+    store->set_state(1, store::RowState::Removing);
+    service->recover();
+    EXPECT_TRUE(store->subus().empty());
+    EXPECT_FALSE(accounts.users.count("Thomas_US"));
+    EXPECT_FALSE(netns.names.count("ns-subu_1"));
+    EXPECT_TRUE(accounts.paths.count("/home/Thomas_US")) << "a home is never purged by recovery";
+}
+
+TEST_F(TheSubuService, RecreatesMissingNamespacesAfterAReboot) {
+    service->make(root, {"Thomas", "US"});
+    netns.names.clear();
+    service->recover();
+    EXPECT_TRUE(netns.names.count("ns-subu_1"));
+}
+
+TEST_F(TheSubuService, ReusesTheFirstFreeId) {
+    service->make(root, {"Thomas", "A"});
+    service->make(root, {"Thomas", "B"});
+    service->remove(root, "subu_1", true);
+    EXPECT_EQ(service->make(root, {"Thomas", "C"}).id(), "subu_1");
+}
