@@ -31,8 +31,7 @@ std::optional<std::uint32_t> Subus::owner_uid(const store::SubuRow& row) {
 
 store::SubuRow Subus::find_or_throw(std::string_view ref) {
     if (!names::plausible_reference(ref))
-        throw InvalidArgument("\"" + std::string(ref.substr(0, 40)).append(ref.size() > 40 ? "…" : "") +
-                              "\" is not a subu id (subu_N) or name (Owner_Name)." );
+        throw InvalidArgument(shown(ref.substr(0, 40)) + " is not a subu id (subu_N) or name (Owner_Name).");
     auto row = store_.find_subu(ref);
     if (!row || row->state == store::RowState::Creating)
         throw NotFound("There is no subu " + shown(ref) + "; `subu list` shows the subus you may see.");
@@ -63,6 +62,14 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
     row.state = store::RowState::Creating;
     const std::string home = "/home/" + name;
     row.home_kept = accounts_.path_exists(home);
+    if (row.home_kept) {
+        // A home kept by an earlier remove belongs to a uid nobody has any
+        // more; anyone else's directory is not ours to hand over.
+        auto holder = accounts_.path_owner(home);
+        if (holder && accounts_.user_by_uid(*holder))
+            throw Exists("The home directory " + home + " already exists and belongs to " +
+                         accounts_.user_by_uid(*holder)->name + "; move it away first.");
+    }
     row.created_at = static_cast<std::int64_t>(::time(nullptr));
     store_.write([&] {
         // Checked again under the write lock: another writer may have raced us.
@@ -95,6 +102,7 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         nu.comment = "subu " + row.id() + " of " + masu;
         auto made = accounts_.add_user(nu);
         user_made = true;
+        if (row.home_kept) accounts_.adopt_tree(home, made.uid, made.gid);
         // A namespace left under our name with no row behind it is stale: start clean.
         netns_.remove(ns);
         netns_made = netns_.ensure(ns);
@@ -170,6 +178,9 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
 
 void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
     // The user goes first: it is the one step that can refuse (running processes).
+    if (auto u = accounts_.user(row.name); u && accounts_.has_processes(u->uid))
+        throw Busy("The subu " + row.name + " still has running processes; stop them (e.g. `pkill -u " + row.name +
+                   "`) and remove it again.");
     accounts_.remove_user(row.name, purge_home);
     netns_.remove(names::netns_name(row.num));
     drop_incommon_if_last(row.masu, row.num);

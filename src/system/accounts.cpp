@@ -3,7 +3,15 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 
 #include <vector>
 
@@ -71,6 +79,47 @@ bool ShadowAccounts::group_exists(std::string_view name) {
 bool ShadowAccounts::path_exists(const std::string& path) {
     struct stat st{};
     return lstat(path.c_str(), &st) == 0;
+}
+
+std::optional<std::uint32_t> ShadowAccounts::path_owner(const std::string& path) {
+    struct stat st{};
+    if (lstat(path.c_str(), &st) < 0) return std::nullopt;
+    return st.st_uid;
+}
+
+namespace {
+std::uint32_t adopt_uid, adopt_gid;
+int adopt_one(const char* p, const struct stat*, int, FTW*) {
+    return lchown(p, adopt_uid, adopt_gid) < 0 ? errno : 0;
+}
+}  // namespace
+
+void ShadowAccounts::adopt_tree(const std::string& path, std::uint32_t uid, std::uint32_t gid) {
+    adopt_uid = uid;
+    adopt_gid = gid;
+    int rc = nftw(path.c_str(), adopt_one, 32, FTW_PHYS | FTW_MOUNT);
+    if (rc != 0) throw_errno(rc > 0 ? rc : errno, "give " + path + " to uid " + std::to_string(uid));
+}
+
+bool ShadowAccounts::has_processes(std::uint32_t uid) {
+    DIR* d = opendir("/proc");
+    if (!d) throw_errno("list /proc");
+    bool found = false;
+    while (dirent* e = readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        std::ifstream status(std::string("/proc/") + e->d_name + "/status");
+        std::string line;
+        while (std::getline(status, line)) {
+            if (line.rfind("Uid:", 0) != 0) continue;
+            unsigned real = 0, effective = 0;
+            if (std::sscanf(line.c_str(), "Uid: %u %u", &real, &effective) == 2 && (real == uid || effective == uid))
+                found = true;
+            break;
+        }
+        if (found) break;
+    }
+    closedir(d);
+    return found;
 }
 
 void ShadowAccounts::add_group(std::string_view name) {

@@ -32,6 +32,12 @@ public:
     virtual std::optional<UnixUser> user_by_uid(std::uint32_t uid) = 0;
     virtual bool group_exists(std::string_view name) = 0;
     virtual bool path_exists(const std::string& path) = 0;
+    // Owner uid of `path`, if it exists.
+    virtual std::optional<std::uint32_t> path_owner(const std::string& path) = 0;
+    // Gives the tree at `path` (not following symlinks) to uid:gid.
+    virtual void adopt_tree(const std::string& path, std::uint32_t uid, std::uint32_t gid) = 0;
+    // Whether any process runs with this uid (real or effective).
+    virtual bool has_processes(std::uint32_t uid) = 0;
     // Each of these throws Failed naming the tool and what it said.
     virtual void add_group(std::string_view name) = 0;
     virtual void remove_group(std::string_view name) = 0;  // absent: success
@@ -46,6 +52,9 @@ public:
     std::optional<UnixUser> user_by_uid(std::uint32_t uid) override;
     bool group_exists(std::string_view name) override;
     bool path_exists(const std::string& path) override;
+    std::optional<std::uint32_t> path_owner(const std::string& path) override;
+    void adopt_tree(const std::string& path, std::uint32_t uid, std::uint32_t gid) override;
+    bool has_processes(std::uint32_t uid) override;
     void add_group(std::string_view name) override;
     void remove_group(std::string_view name) override;
     UnixUser add_user(const NewUser& user) override;

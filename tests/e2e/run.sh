@@ -1,0 +1,157 @@
+#!/bin/bash
+# The end-to-end suite: boots systemd in its own container, installs subu into it, drives it as users do.
+set -uo pipefail
+BUILD=$(readlink -f "${1:?usage: run.sh BUILD_DIR}")
+HERE=$(dirname "$(readlink -f "$0")")
+# shellcheck source=tests/e2e/lib.sh
+. "$HERE/lib.sh"
+[[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
+
+BOX=/var/tmp/subu-e2e/run-$$
+trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
+
+boot() {
+    bash "$BOX_SH" boot "$BOX" >/dev/null || { echo "the container did not boot"; tail -50 "$BOX/console.log"; exit 1; }
+}
+
+boot
+in_box cmake --install "$BUILD" >/dev/null
+in_box systemctl daemon-reload
+in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+in_box useradd -m Thomas
+in_box useradd -m Mallory
+M="org.subu.Manager1 /org/subu/Manager1 org.subu.Manager1"
+
+echo "# activation and init"
+check_fails "the manager is not running before the first call" 3 '^inactive$' in_box systemctl is-active subu-manager
+check_output "subu init says where the state store is" '/var/lib/subu/subu\.db \(schema version 1\)' in_box subu init
+check_output "bus activation started the manager" '^active$' in_box systemctl is-active subu-manager
+check_output "the state store is root-only" '^700 root' in_box stat -c '%a %U' /var/lib/subu
+
+echo "# what a user can do"
+check_output "subu make Thomas US gives subu_1" '^subu_1  Thomas_US$' in_box subu make Thomas US
+check_output "Thomas_US is in groups Thomas and Thomas-incommon" 'gid=[0-9]+\(Thomas\) groups=.*\(Thomas\).*\(Thomas-incommon\)' in_box id Thomas_US
+check_output "ns-subu_1 exists with only lo, down" '^1: lo: <LOOPBACK> .* state DOWN' in_box ip -o netns exec ns-subu_1 ip -o link
+check_output "ns-subu_1 holds nothing but lo" '^1$' in_box sh -c 'ip netns exec ns-subu_1 ip -o link | wc -l'
+check_output "subu make Thomas US Rabbit gives subu_2" '^subu_2  Thomas_US_Rabbit$' in_box subu make Thomas US Rabbit
+check_output "MakeSubu over busctl" '^sso "subu_3" "Thomas_local" "/org/subu/Manager1/subu/subu_3"$' in_box busctl call $M MakeSubu as 2 Thomas local
+check_output "subu list shows a table of three" 'ID +NAME +OWNER +UID +NETWORK' in_box subu list
+check_output "subu list counts three" '^3 subus\.$' in_box subu list
+check_output "subu info by name" 'Parent: +\(none: top level\)' in_box subu info Thomas_US
+check_output "subu information by id names the parent" 'Parent: +subu_1' in_box subu information subu_2
+check_output "GetSubu returns the object" '^o "/org/subu/Manager1/subu/subu_1"$' in_box busctl call $M GetSubu s Thomas_US
+check_output "the subu object has its properties" 'Name +property +s +"Thomas_US_Rabbit"' in_box busctl introspect org.subu.Manager1 /org/subu/Manager1/subu/subu_2
+check_output "ObjectManager lists the subu objects" 'subu_3' in_box busctl call org.subu.Manager1 /org/subu/Manager1 org.freedesktop.DBus.ObjectManager GetManagedObjects
+check_output "names with - work" '^subu_4  Thomas_new-subu$' in_box subu make Thomas new-subu
+
+echo "# signals"
+in_box sh -c 'timeout 5 busctl monitor --match "type=signal,sender=org.subu.Manager1" > /tmp/signals.txt 2>&1 &'
+sleep 1
+in_box subu make Thomas sig >/dev/null
+in_box subu remove --purge Thomas_sig >/dev/null
+sleep 1
+check_output "SubuNew is sent" 'Member=SubuNew' in_box cat /tmp/signals.txt
+check_output "SubuRemoved is sent" 'Member=SubuRemoved' in_box cat /tmp/signals.txt
+check_output "InterfacesAdded is sent" 'Member=InterfacesAdded' in_box cat /tmp/signals.txt
+
+echo "# bad input changes nothing"
+before=$(snapshot)
+check_fails "MakeSubu with an empty path" 1 'path is empty' in_box busctl call $M MakeSubu as 0
+check_fails "MakeSubu with one token" 1 'at least two tokens' in_box busctl call $M MakeSubu as 1 Thomas
+check_fails "subu make with one token" 2 'at least 2' in_box subu make Thomas
+bad_tokens=("U_S" "a/b" ".." "a b" $'a\nb' "a%b" "été" "abcdefghijklmnopqrstuvwxy")
+bad_what=("an underscore" "a slash" "dot-dot" "a space" "a newline" "a percent sign" "non-ASCII" "32 characters in all")
+bad_says=("'_'" "may only contain" "may only contain" "may only contain" "may only contain" "may only contain" "may only contain" "at most 31")
+for i in "${!bad_tokens[@]}"; do
+    tok=${bad_tokens[$i]}
+    check_fails "subu make rejects a token with ${bad_what[$i]}" 2 "${bad_says[$i]}" in_box subu make Thomas "$tok"
+    check_fails "MakeSubu rejects a token with ${bad_what[$i]}" 1 "${bad_says[$i]}" in_box busctl call $M MakeSubu as 2 Thomas "$tok"
+done
+check_fails "an owner that is no Unix user" 3 'no Unix user "Nobody"' in_box subu make Nobody US
+check_fails "a missing parent" 3 'parent subu Thomas_EU does not exist' in_box subu make Thomas EU Rabbit
+check_fails "a duplicate" 4 'already exists' in_box subu make Thomas US
+check_fails "a duplicate over busctl" 1 'already exists' in_box busctl call $M MakeSubu as 2 Thomas US
+for ref in subu_99 Nobody_X "" "a/b" ".." $'a\nb'; do
+    check_fails "subu info refuses '${ref//$'\n'/\\n}'" '[23]' 'no subu|not a subu id' in_box subu info "$ref"
+    check_fails "subu remove refuses '${ref//$'\n'/\\n}'" '[23]' 'no subu|not a subu id' in_box subu remove "$ref"
+    check_fails "RemoveSubu refuses '${ref//$'\n'/\\n}'" 1 'org.subu.Error|no subu|not a subu id' in_box busctl call $M RemoveSubu s "$ref"
+done
+check_fails "RemoveSubuWithOptions refuses unknown options" 1 'Unknown option' in_box busctl call $M RemoveSubuWithOptions 'sa{sv}' Thomas_US 1 force b true
+check_fails "a subu with children is not removed" 6 'child subu' in_box subu remove Thomas_US
+check_fails "an unknown verb" 2 'unknown verb' in_box subu frobnicate
+after=$(snapshot)
+if [[ $before == "$after" ]]; then ok "after all bad input the DB, passwd, group and /run/netns are unchanged"
+else not_ok "after all bad input the DB, passwd, group and /run/netns are unchanged" "$(diff <(echo "$before") <(echo "$after"))"; fi
+in_box useradd -M Thomas_taken
+check_fails "a Unix user of that name that is not a subu" 4 'not a subu' in_box subu make Thomas taken
+in_box userdel Thomas_taken
+
+echo "# authorization"
+before=$(snapshot)
+as_mallory() { in_box runuser -u Mallory -- "$@"; }
+check_fails "Mallory cannot make a subu for Thomas" 1 'Access denied|Only Thomas or root' as_mallory busctl call $M MakeSubu as 2 Thomas evil
+check_fails "Mallory cannot make one under Thomas_US" 5 'Only Thomas or root' as_mallory subu make Thomas US evil
+check_fails "Mallory cannot remove Thomas_US_Rabbit" 5 'Only Thomas or root' as_mallory subu remove Thomas_US_Rabbit
+check_fails "Mallory cannot RemoveSubu" 1 'Access denied|Only Thomas or root' as_mallory busctl call $M RemoveSubu s subu_2
+check_fails "Mallory cannot see Thomas_US" 5 'Only Thomas or root' as_mallory subu info Thomas_US
+check_output "Mallory lists no subus" '^a\(ssssuo\) 0$' as_mallory busctl call $M ListSubus
+check_output "subu list as Mallory says there are none" 'No subus' as_mallory subu list
+after=$(snapshot)
+if [[ $before == "$after" ]]; then ok "Mallory's attempts changed nothing"; else not_ok "Mallory's attempts changed nothing" "$(diff <(echo "$before") <(echo "$after"))"; fi
+check_output "Mallory may make subus of her own" '^subu_5  Mallory_own$' as_mallory subu make Mallory own
+check_output "Thomas lists his own subus only" '^4 subus\.$' in_box runuser -u Thomas -- subu list
+check_output "Thomas makes his own subu without sudo" 'Thomas_mine' in_box runuser -u Thomas -- subu make Thomas mine
+check "Thomas removes his own subu without sudo" in_box runuser -u Thomas -- subu remove --purge Thomas_mine
+check "Mallory removes hers" as_mallory subu remove --purge Mallory_own
+
+echo "# remove"
+check_output "subu remove keeps the home" 'home directory is kept' in_box subu remove Thomas_US_Rabbit
+check_fails "the user is gone" 1 'no such user' in_box id Thomas_US_Rabbit
+check_fails "the namespace is gone" 1 '' in_box test -e /run/netns/ns-subu_2
+check "the home is kept" in_box test -d /home/Thomas_US_Rabbit
+check_output "the row is gone" '^3 subus\.$' in_box subu list
+check_output "the freed id is reused" '^subu_2  Thomas_US_Rabbit$' in_box subu make Thomas US Rabbit
+check_output "a re-made subu gets its kept home back" 'Thomas_US_Rabbit' in_box ls -d /home/Thomas_US_Rabbit
+check "subu remove --purge deletes the home" in_box subu remove --purge Thomas_US_Rabbit
+check_fails "the purged home is gone" 1 '' in_box test -e /home/Thomas_US_Rabbit
+in_box sh -c 'runuser -u Thomas_local -- sleep 300 & sleep 1; subu remove Thomas_local; echo rc=$?; pkill -u Thomas_local; sleep 0.5' > /tmp/subu-e2e-busy.$$ 2>&1
+check_output "removing a subu whose user runs a process says so" 'running processes' cat /tmp/subu-e2e-busy.$$
+check_output "and exits 6 (busy)" '^rc=6$' cat /tmp/subu-e2e-busy.$$
+check_output "and the subu stays" 'Thomas_local' in_box subu list
+rm -f /tmp/subu-e2e-busy.$$
+in_box pkill -u Thomas_US || true
+
+echo "# crash safety"
+# A make interrupted after useradd: the state a kill -9 leaves.
+in_box systemctl stop subu-manager
+in_box useradd -m -g Thomas Thomas_crash
+in_box sqlite3 /var/lib/subu/subu.db "INSERT INTO subu (num, name, masu, state, created_at) VALUES (9, 'Thomas_crash', 'Thomas', 'creating', 0)"
+in_box sqlite3 /var/lib/subu/subu.db "UPDATE subu SET state = 'removing' WHERE name = 'Thomas_new-subu'"
+check_output "a restart is a normal start" '^2 subus\.$' in_box subu list
+check_fails "the half-made subu's user is gone" 1 'no such user' in_box id Thomas_crash
+check_fails "the half-removed subu's user is gone" 1 'no such user' in_box id Thomas_new-subu
+check_output "their rows are gone" '^0$' in_box sqlite3 /var/lib/subu/subu.db "SELECT count(*) FROM subu WHERE state != 'ready'"
+# kill -9 in the middle of real makes: whatever happened, a restart leaves only whole subus.
+for i in 1 2 3 4 5; do
+    in_box sh -c "subu make Thomas k$i >/dev/null 2>&1 & sleep 0.0$((i * 3)); systemctl kill -s KILL subu-manager; wait" >/dev/null 2>&1
+done
+in_box systemctl reset-failed subu-manager 2>/dev/null
+in_box subu list >/dev/null
+consistent=$(in_box sh -c '
+  for n in k1 k2 k3 k4 k5; do
+    row=$(sqlite3 /var/lib/subu/subu.db "SELECT num FROM subu WHERE name = '\''Thomas_$n'\'' AND state = '\''ready'\''")
+    if id Thomas_$n >/dev/null 2>&1; then [ -n "$row" ] && [ -e /run/netns/ns-subu_$row ] || echo "Thomas_$n: user without a whole subu"
+    else [ -z "$row" ] || echo "Thomas_$n: row without a user"; fi
+  done')
+if [[ -z $consistent ]]; then ok "makes killed half-way leave only whole subus after a restart"; else not_ok "makes killed half-way leave only whole subus after a restart" "$consistent"; fi
+
+echo "# reboot"
+count=$(in_box sqlite3 /var/lib/subu/subu.db "SELECT count(*) FROM subu")
+bash "$BOX_SH" stop "$BOX" >/dev/null
+boot
+check_output "after a reboot the users are there" 'uid=' in_box id Thomas_US
+check_output "after a reboot subu list shows every subu" "^$count subus?\.$" in_box subu list
+check_output "after a reboot the namespaces are back" 'ns-subu_1' in_box ip netns list
+check_output "the journal has structured fields" 'SUBU_NAME=Thomas_US' in_box journalctl -o verbose -t subu-manager -b -1 --no-pager
+
+summary

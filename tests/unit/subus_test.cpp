@@ -36,6 +36,14 @@ public:
     }
     bool group_exists(std::string_view n) override { return groups.count(std::string(n)) > 0; }
     bool path_exists(const std::string& p) override { return paths.count(p) > 0; }
+    std::map<std::string, std::uint32_t> owners;  // path -> uid, for paths not made by add_user
+    std::set<std::uint32_t> busy_uids;
+    std::optional<std::uint32_t> path_owner(const std::string& p) override {
+        if (!paths.count(p)) return std::nullopt;
+        return owners.count(p) ? owners[p] : 4242;
+    }
+    void adopt_tree(const std::string& p, std::uint32_t uid, std::uint32_t) override { owners[p] = uid; }
+    bool has_processes(std::uint32_t uid) override { return busy_uids.count(uid) > 0; }
     void add_group(std::string_view n) override { groups.insert(std::string(n)); }
     void remove_group(std::string_view n) override { groups.erase(std::string(n)); }
     system::UnixUser add_user(const system::NewUser& nu) override {
@@ -213,8 +221,27 @@ TEST_F(TheSubuService, RefusesToRemoveASubuWithChildren) {
 TEST_F(TheSubuService, KeepsASubuWhoseUserIsBusy) {
     service->make(root, {"Thomas", "US"});
     auto before = snapshot();
+    accounts.busy_uids.insert(accounts.users["Thomas_US"].uid);
+    EXPECT_THROW(service->remove(root, "Thomas_US", false), Busy);
+    EXPECT_EQ(snapshot(), before);
+    accounts.busy_uids.clear();
     accounts.fail_remove_user_busy = true;
     EXPECT_THROW(service->remove(root, "Thomas_US", false), Busy);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, GivesAKeptHomeToTheRemadeSubu) {
+    service->make(root, {"Thomas", "US"});
+    service->remove(root, "Thomas_US", false);
+    auto again = service->make(root, {"Thomas", "US"});
+    EXPECT_EQ(accounts.owners["/home/Thomas_US"], *again.uid);
+}
+
+TEST_F(TheSubuService, RefusesAHomeThatBelongsToSomeoneElse) {
+    accounts.paths.insert("/home/Thomas_US");
+    accounts.owners["/home/Thomas_US"] = 1001;  // Mallory's
+    auto before = snapshot();
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Exists);
     EXPECT_EQ(snapshot(), before);
 }
 

@@ -1,0 +1,50 @@
+# Shared helpers of the end-to-end suite: a box per run, checks that count, snapshots.
+BOX_SH=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/box.sh
+PASSED=0
+FAILED=0
+FAILURES=()
+
+in_box() { bash "$BOX_SH" run "$BOX" -- "$@"; }
+
+ok() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+not_ok() {
+    FAILED=$((FAILED + 1)); FAILURES+=("$1"); echo "FAIL - $1"
+    [[ -n ${2:-} ]] && printf '       %s\n' "$2" | head -20
+    return 0
+}
+
+# check NAME CMD...: CMD must succeed.
+check() {
+    local name=$1 out; shift
+    if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
+}
+
+# check_output NAME PATTERN CMD...: CMD succeeds and its output matches the ERE PATTERN.
+check_output() {
+    local name=$1 pattern=$2 out; shift 2
+    if out=$("$@" 2>&1) && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
+    else not_ok "$name" "expected /$pattern/, got: $out"; fi
+}
+
+# check_fails NAME STATUS PATTERN CMD...: CMD exits with STATUS and says PATTERN.
+check_fails() {
+    local name=$1 want=$2 pattern=$3 out rc=0; shift 3
+    out=$("$@" 2>&1) || rc=$?
+    # shellcheck disable=SC2053 # STATUS may be a glob such as [23]
+    if [[ $rc == $want ]] && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
+    else not_ok "$name" "expected exit $want and /$pattern/, got exit $rc: $out"; fi
+}
+
+# What a failed request must leave exactly as it was: the DB, users, groups, namespaces.
+snapshot() {
+    in_box sh -c 'sqlite3 /var/lib/subu/subu.db .dump 2>/dev/null | sha256sum;
+                  sha256sum /etc/passwd /etc/group /etc/shadow /etc/gshadow; ls -la /run/netns 2>/dev/null | sed 1d;
+                  ls /home'
+}
+
+summary() {
+    echo
+    if ((FAILED)); then printf 'failed: %s\n' "${FAILURES[@]}"; fi
+    echo "$PASSED passed, $FAILED failed"
+    ((FAILED == 0))
+}
