@@ -6,6 +6,8 @@ HERE=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
 [[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
+# Keep a transcript beside the build for when ctest only shows the tail.
+exec > >(tee "$BUILD/e2e.log") 2>&1
 
 BOX=/var/tmp/subu-e2e/run-$$
 trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT

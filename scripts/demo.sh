@@ -1,0 +1,33 @@
+#!/bin/bash
+# The main job in a safe sandbox: builds subu, boots systemd in a throw-away
+# container, installs subu there and walks through what a user does.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+bash scripts/setup-debian.sh >/dev/null
+bash scripts/build.sh >/dev/null
+BOX=/var/tmp/subu-e2e/demo-$$
+BOX_SH=tests/e2e/box.sh
+trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
+echo "Booting systemd in a container ($BOX)..."
+bash "$BOX_SH" boot "$BOX" >/dev/null
+in_box() { bash "$BOX_SH" run "$BOX" -- "$@"; }
+in_box cmake --install "$PWD/build" >/dev/null
+in_box systemctl daemon-reload
+in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+show() { printf '\n\033[1m# %s\033[0m\n' "$*"; in_box "$@" || echo "(exit status $?)"; }
+show useradd -m Thomas
+show subu init
+show subu make Thomas US
+show subu make Thomas US Rabbit
+show busctl call org.subu.Manager1 /org/subu/Manager1 org.subu.Manager1 MakeSubu as 2 Thomas local
+show subu list
+show subu info Thomas_US
+show id Thomas_US
+show ip netns exec ns-subu_1 ip -br link
+show subu make Thomas U_S
+show subu remove Thomas_US
+show subu remove Thomas_US_Rabbit
+show subu list
+show busctl introspect org.subu.Manager1 /org/subu/Manager1 org.subu.Manager1
+show systemctl status subu-manager --no-pager -n 5
+echo; echo "Done; the container is removed on exit."
