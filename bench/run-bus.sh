@@ -6,11 +6,10 @@ N=${1:-1000}
 bash scripts/setup-debian.sh >/dev/null
 bash scripts/build.sh >/dev/null
 BOX=/var/tmp/subu-e2e/bench-$$
-trap 'bash tests/e2e/box.sh destroy "$BOX" >/dev/null 2>&1' EXIT
-bash tests/e2e/box.sh boot "$BOX" >/dev/null
-in_box() { bash tests/e2e/box.sh run "$BOX" -- "$@"; }
-in_box cmake --install "$PWD/build" >/dev/null
-in_box systemctl daemon-reload
-in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
+bash "$BOX_SH" boot "$BOX" >/dev/null
+install_build "$PWD/build" build/bench/subu-bench-bus
 in_box useradd -M benchowner
-in_box "$PWD/build/bench/subu-bench-bus" --subus "$N" --owner benchowner
+in_box subu-bench-bus --subus "$N" --owner benchowner

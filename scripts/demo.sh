@@ -6,14 +6,12 @@ cd "$(dirname "$(readlink -f "$0")")/.."
 bash scripts/setup-debian.sh >/dev/null
 bash scripts/build.sh >/dev/null
 BOX=/var/tmp/subu-e2e/demo-$$
-BOX_SH=tests/e2e/box.sh
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
 trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
 echo "Booting systemd in a container ($BOX)..."
 bash "$BOX_SH" boot "$BOX" >/dev/null
-in_box() { bash "$BOX_SH" run "$BOX" -- "$@"; }
-in_box cmake --install "$PWD/build" >/dev/null
-in_box systemctl daemon-reload
-in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+install_build "$PWD/build"
 show() { printf '\n\033[1m# %s\033[0m\n' "$*"; in_box "$@" || echo "(exit status $?)"; }
 show useradd -m Thomas
 show subu init

@@ -17,9 +17,7 @@ boot() {
 }
 
 boot
-in_box cmake --install "$BUILD" >/dev/null
-in_box systemctl daemon-reload
-in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+install_build "$BUILD"
 in_box useradd -m Thomas
 in_box useradd -m Mallory
 M="org.subu.Manager1 /org/subu/Manager1 org.subu.Manager1"
