@@ -13,6 +13,7 @@
 #include "bus/manager_object.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "export/export.h"
 #include "service/subus.h"
 #include "store/store.h"
 #include "subu/config.h"
@@ -33,6 +34,7 @@ half-removed subu) and recreates the network namespaces of existing subus.
 
 Options:
   --state-db PATH   use this database instead of the default
+  --export PATH     write the boot export here instead of /etc/subu/subus
   --stderr          log to stderr instead of the journal
   -h, --help        show this help
   --version         show the version
@@ -85,10 +87,12 @@ void serve(sdbus::IConnection& connection) {
 
 int main(int argc, char** argv) {
     std::string db = subu::config::state_db;
+    std::string export_path = subu::exporting::default_path;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "-h" || a == "--help") {
-            std::printf("%s%s    the state store\n", help_text, subu::config::state_db);
+            std::printf("%s%s    the state store\n  %s    the boot export (what subu-generator reads)\n", help_text,
+                        subu::config::state_db, subu::exporting::default_path);
             return 0;
         }
         if (a == "--version") {
@@ -97,6 +101,9 @@ int main(int argc, char** argv) {
         }
         if (a == "--stderr") {
             subu::log::to_stderr(true);
+        } else if (a == "--export") {
+            if (++i >= argc) return usage_error("--export needs a path");
+            export_path = argv[i];
         } else if (a == "--state-db") {
             if (++i >= argc) return usage_error("--state-db needs a path");
             db = argv[i];
@@ -112,6 +119,7 @@ int main(int argc, char** argv) {
         subu::system::ShadowAccounts accounts;
         subu::system::NetnsDirectory netns(subu::config::netns_dir);
         subu::service::Subus subus(store, accounts, netns);
+        subus.on_change([&] { subu::exporting::write(store, export_path); });
         subus.recover();
 
         auto connection = sdbus::createSystemBusConnection();

@@ -29,6 +29,17 @@ std::optional<std::uint32_t> Subus::owner_uid(const store::SubuRow& row) {
     return u->uid;
 }
 
+void Subus::notify() {
+    if (!changed_) return;
+    try {
+        changed_();
+    } catch (const std::exception& e) {
+        // The store is the truth and the change stands; what lags is the boot view.
+        log::error(std::string("Could not update the boot export; subus may not come up as the store says "
+                               "until the next change: ") + e.what());
+    }
+}
+
 store::SubuRow Subus::find_or_throw(std::string_view ref) {
     if (!names::plausible_reference(ref))
         throw InvalidArgument(shown(ref.substr(0, 40)) + " is not a subu id (subu_N) or name (Owner_Name).");
@@ -118,6 +129,7 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         undo_make(row, netns_made || netns_.exists(ns), user_made);
         throw;
     }
+    notify();
     if (row.home_kept)
         log::info("Subu " + name + " reuses the home directory " + home + " that an earlier subu of that name kept",
                   {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
@@ -171,6 +183,7 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
         store_.write([&] { store_.set_state(row.num, store::RowState::Ready); });
         throw;
     }
+    notify();
     log::info("Removed subu " + row.id() + " " + row.name + (purge_home ? " and its home" : ""),
               {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
     return row;
@@ -231,6 +244,8 @@ std::vector<std::string> Subus::recover() {
         }
     }
     for (const auto& d : done) log::info("Recovery " + d);
+    // Always: the export may be missing or stale (a crash, an edit, a restore).
+    notify();
     return done;
 }
 

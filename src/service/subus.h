@@ -1,5 +1,6 @@
 // The subu lifecycle over the store and the system seams: make, remove, list, get, recover.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@ public:
     // ensures every ready subu's namespace exists. Returns what it changed.
     std::vector<std::string> recover();
 
+    // Called after every committed change of the set of subus (the manager
+    // keeps the boot export in step with it).
+    void on_change(std::function<void()> hook) { changed_ = std::move(hook); }
+
     // uid of a subu's masu, if that user still exists.
     std::optional<std::uint32_t> owner_uid(const store::SubuRow& row);
 
@@ -42,6 +47,8 @@ private:
     store::Store& store_;
     system::Accounts& accounts_;
     system::Namespaces& netns_;
+    std::function<void()> changed_;
+    void notify();
 };
 
 }  // namespace subu::service

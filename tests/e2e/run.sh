@@ -42,6 +42,8 @@ check_output "subu information by id names the parent" 'Parent: +subu_1' in_box 
 check_output "GetSubu returns the object" '^o "/org/subu/Manager1/subu/subu_1"$' in_box busctl call $M GetSubu s Thomas_US
 check_output "the subu object has its properties" 'Name +property +s +"Thomas_US_Rabbit"' in_box busctl introspect org.subu.Manager1 /org/subu/Manager1/subu/subu_2
 check_output "ObjectManager lists the subu objects" 'subu_3' in_box busctl call org.subu.Manager1 /org/subu/Manager1 org.freedesktop.DBus.ObjectManager GetManagedObjects
+check_output "the boot export lists Thomas_US_Rabbit under subu_1" '^subu_2[[:space:]]Thomas_US_Rabbit[[:space:]]subu_1[[:space:]]down[[:space:]]down$' in_box cat /etc/subu/subus
+check_output "the boot export is world-readable and root's" '^644 root' in_box stat -c '%a %U' /etc/subu/subus
 check_output "names with - work" '^subu_4  Thomas_new-subu$' in_box subu make Thomas new-subu
 
 echo "# signals"
@@ -109,6 +111,7 @@ check_output "subu remove keeps the home" 'home directory is kept' in_box subu r
 check_fails "the user is gone" 1 'no such user' in_box id Thomas_US_Rabbit
 check_fails "the namespace is gone" 1 '' in_box test -e /run/netns/ns-subu_2
 check "the home is kept" in_box test -d /home/Thomas_US_Rabbit
+check_fails "the boot export no longer lists it" 1 '' in_box grep -q Thomas_US_Rabbit /etc/subu/subus
 check_output "the row is gone" '^3 subus\.$' in_box subu list
 check_output "the freed id is reused" '^subu_2  Thomas_US_Rabbit$' in_box subu make Thomas US Rabbit
 check_output "a re-made subu gets its kept home back" 'Thomas_US_Rabbit' in_box ls -d /home/Thomas_US_Rabbit
@@ -152,6 +155,9 @@ boot
 check_output "after a reboot the users are there" 'uid=' in_box id Thomas_US
 check_output "after a reboot subu list shows every subu" "^$count subus?\.$" in_box subu list
 check_output "after a reboot the namespaces are back" 'ns-subu_1' in_box ip netns list
+in_box rm /etc/subu/subus
+in_box systemctl restart subu-manager
+check_output "a restart writes a missing boot export again" '^subu_1[[:space:]]Thomas_US' in_box cat /etc/subu/subus
 check_output "the journal has structured fields" 'SUBU_NAME=Thomas_US' in_box journalctl -o verbose -t subu-manager -b -1 --no-pager
 
 summary

@@ -283,3 +283,23 @@ TEST_F(TheSubuService, ReusesTheFirstFreeId) {
     service->remove(root, "subu_1", true);
     EXPECT_EQ(service->make(root, {"Thomas", "C"}).id(), "subu_1");
 }
+
+TEST_F(TheSubuService, ReportsEveryCommittedChangeAndNoFailedOne) {
+    int changes = 0;
+    service->on_change([&] { ++changes; });
+    service->make(root, {"Thomas", "US"});
+    EXPECT_EQ(changes, 1);
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Exists);
+    netns.fail_ensure = true;
+    EXPECT_THROW(service->make(root, {"Thomas", "EU"}), Failed);
+    EXPECT_EQ(changes, 1);
+    netns.fail_ensure = false;
+    service->remove(root, "Thomas_US", false);
+    EXPECT_EQ(changes, 2);
+}
+
+TEST_F(TheSubuService, KeepsAChangeWhenTheHookFails) {
+    service->on_change([] { throw std::runtime_error("read-only /etc"); });
+    EXPECT_NO_THROW(service->make(root, {"Thomas", "US"}));
+    EXPECT_EQ(store->find_subu("Thomas_US")->state, store::RowState::Ready);
+}
