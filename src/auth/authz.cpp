@@ -9,6 +9,7 @@ std::string_view to_string(Action a) {
         case Action::Inspect: return "inspect";
         case Action::Make: return "make";
         case Action::Remove: return "remove";
+        case Action::Configure: return "configure";
     }
     return "?";
 }

@@ -15,6 +15,7 @@ enum class Action {
     Inspect,  // read one subu's record
     Make,     // make a subu in a masu's tree
     Remove,   // remove a subu
+    Configure,  // network, loopback (and later options) of a subu
 };
 
 std::string_view to_string(Action a);

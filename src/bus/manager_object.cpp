@@ -88,6 +88,18 @@ sdbus::ObjectPath ManagerObject::GetSubu(const std::string& subu) {
     });
 }
 
+void ManagerObject::changed(const store::SubuRow& row) {
+    if (auto it = objects_.find(row.num); it != objects_.end()) it->second->update(row);
+}
+
+void ManagerObject::SetNetwork(const std::string& subu, const std::string& state) {
+    guarded("SetNetwork", [&] { changed(subus_.set_network(callers_.of(getObject()), subu, state)); });
+}
+
+void ManagerObject::SetLoopback(const std::string& subu, const std::string& state) {
+    guarded("SetLoopback", [&] { changed(subus_.set_loopback(callers_.of(getObject()), subu, state)); });
+}
+
 std::string ManagerObject::Version() { return config::version; }
 std::string ManagerObject::StateDatabase() { return store_.path(); }
 uint32_t ManagerObject::SchemaVersion() { return static_cast<uint32_t>(store_.schema_version()); }

@@ -29,6 +29,9 @@ private:
     std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, uint32_t, sdbus::ObjectPath>>
     ListSubus() override;
     sdbus::ObjectPath GetSubu(const std::string& subu) override;
+    void SetNetwork(const std::string& subu, const std::string& state) override;
+    void SetLoopback(const std::string& subu, const std::string& state) override;
+    void changed(const store::SubuRow& row);
     std::string Version() override;
     std::string StateDatabase() override;
     uint32_t SchemaVersion() override;

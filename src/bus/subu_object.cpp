@@ -4,6 +4,7 @@
 #include "bus/subu_object.h"
 
 #include "names/names.h"
+#include "units/render.h"
 
 namespace subu::bus {
 
@@ -26,6 +27,16 @@ std::string SubuObject::Parent() { return row_.parent ? names::subu_id(*row_.par
 uint32_t SubuObject::Uid() { return row_.uid.value_or(0); }
 std::string SubuObject::Home() { return "/home/" + row_.name; }
 std::string SubuObject::NetworkNamespace() { return names::netns_name(row_.num); }
+void SubuObject::update(const store::SubuRow& row) {
+    std::vector<std::string> changed;
+    if (row.network != row_.network) changed.push_back("Network");
+    if (row.loopback != row_.loopback) changed.push_back("Loopback");
+    row_ = row;
+    if (!changed.empty()) emitPropertiesChangedSignal("org.subu.Subu1", changed);
+}
+
+std::string SubuObject::Unit() { return units::service("subu", row_.name); }
+std::string SubuObject::Slice() { return units::slice(row_.name); }
 std::string SubuObject::Network() { return row_.network; }
 std::string SubuObject::Loopback() { return row_.loopback; }
 uint64_t SubuObject::CreatedAt() { return static_cast<uint64_t>(row_.created_at); }

@@ -17,6 +17,8 @@ public:
     ~SubuObject();
 
     const store::SubuRow& row() const { return row_; }
+    // Takes the new state and tells the bus which properties changed.
+    void update(const store::SubuRow& row);
 
 private:
     std::string Id() override;
@@ -27,6 +29,8 @@ private:
     uint32_t Uid() override;
     std::string Home() override;
     std::string NetworkNamespace() override;
+    std::string Unit() override;
+    std::string Slice() override;
     std::string Network() override;
     std::string Loopback() override;
     uint64_t CreatedAt() override;

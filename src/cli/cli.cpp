@@ -22,6 +22,8 @@ SYNOPSIS
     subu remove [--purge] SUBU
     subu list
     subu info SUBU            (also: information)
+    subu network up|down SUBU
+    subu lo up|down SUBU
     subu init
     subu help | usage | example | version
 
@@ -47,6 +49,11 @@ VERBS
                          A subu with child subus cannot be removed.
     list                 The subus you may see, as a table.
     info SUBU            Everything known about one subu.
+    network up SUBU      Bring the subu's network up and keep it up across
+                         reboots: starts subu@NAME.service (its namespace,
+                         loopback up). `network down` stops it; the namespace
+                         stays, as after make.
+    lo up|down SUBU      The loopback inside the subu's namespace, kept.
     init                 Make sure the state store exists; say where it is.
     help                 This text.        usage     The synopsis only.
     example              A short session.  version   The version.
@@ -58,13 +65,21 @@ EXIT STATUS
 
 FILES
     /var/lib/subu/subu.db    the state store (owned by subu-manager)
+    /etc/subu/subus          the boot export subu-generator reads
     /run/netns/ns-subu_N     a subu's network namespace
+
+SYSTEMD
+    Every subu is a slice (subu-Thomas-US.slice; nested subus nested) and the
+    units subu@NAME.service and subu-netns@NAME.service, NAME escaped as
+    systemd-escape does. `systemctl status subu@Thomas_US` tells the truth.
 )";
 
 constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
        subu remove [--purge] SUBU
        subu list
        subu info SUBU
+       subu network up|down SUBU
+       subu lo up|down SUBU
        subu init
        subu help | usage | example | version
 )";
@@ -76,6 +91,9 @@ subu make Thomas US Rabbit     # subu_2  Thomas_US_Rabbit
 subu list
 subu info Thomas_US            # or: subu info subu_1
 ip netns exec ns-subu_1 ip link    # only lo, and it is down
+subu network up Thomas_US      # subu@Thomas_US.service starts; lo up; back after reboot
+systemctl status subu@Thomas_US
+subu lo down Thomas_US
 subu remove Thomas_US_Rabbit   # its home /home/Thomas_US_Rabbit stays
 subu remove --purge Thomas_US  # and this one's home goes too
 )";
@@ -150,6 +168,8 @@ int cmd_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
     std::printf("Home:              %s\n", str("Home").c_str());
     std::printf("Network namespace: %s\n", str("NetworkNamespace").c_str());
     std::printf("Network:           %s\n", str("Network").c_str());
+    std::printf("Unit:              %s\n", str("Unit").c_str());
+    std::printf("Slice:             %s\n", str("Slice").c_str());
     std::printf("Loopback:          %s\n", str("Loopback").c_str());
     std::printf("Created:           %s\n",
                 when(props.count("CreatedAt") ? props["CreatedAt"].get<uint64_t>() : 0).c_str());
@@ -178,7 +198,7 @@ int dispatch(const std::vector<std::string>& args) {
     }
     static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},
-        {"information", {1, 1}}, {"init", {0, 0}}};
+        {"information", {1, 1}}, {"init", {0, 0}}, {"network", {2, 2}}, {"lo", {2, 2}}};
     auto a = arity.find(verb);
     if (a == arity.end()) return usage_error("unknown verb '" + printable(verb) + "'");
     bool purge = false;
@@ -193,6 +213,9 @@ int dispatch(const std::vector<std::string>& args) {
                            " argument(s), got " + std::to_string(rest.size()));
     for (const auto& r : rest)
         if (r.size() > 1 && r[0] == '-') return usage_error("unknown option '" + printable(r) + "'");
+
+    if ((verb == "network" || verb == "lo") && rest[0] != "up" && rest[0] != "down")
+        return usage_error("'" + verb + "' takes up or down, then the subu");
 
     std::unique_ptr<sdbus::IConnection> connection;
     try {
@@ -215,6 +238,13 @@ int dispatch(const std::vector<std::string>& args) {
         return Exit::ok;
     }
     if (verb == "list") return cmd_list(m);
+    if (verb == "network" || verb == "lo") {
+        if (verb == "network") m.SetNetwork(rest[1], rest[0]);
+        else m.SetLoopback(rest[1], rest[0]);
+        std::printf("%s of %s is %s\n", verb == "network" ? "Network" : "Loopback", printable(rest[1]).c_str(),
+                    rest[0].c_str());
+        return Exit::ok;
+    }
     if (verb == "info" || verb == "information") return cmd_info(*connection, m, rest[0]);
     // init
     std::string db = m.StateDatabase();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bus/manager_object.h"
+#include "bus/systemd_units.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "export/export.h"
@@ -26,11 +27,13 @@ constexpr const char* help_text = R"(Usage: subu-manager [OPTIONS]
 
 The subu system service. It owns org.subu.Manager1 on the system bus, keeps
 the desired state of every subu in its SQLite store, and makes the Unix users
-and network namespaces that subus are. It is started by D-Bus activation (or
-`systemctl start subu-manager`); people use the `subu` command or busctl.
+that subus are. Their namespaces and networks it leaves to systemd: it starts,
+stops and reloads subu@NAME.service and subu-netns@NAME.service, and keeps the
+boot export that subu-generator turns into units. It is started by D-Bus
+activation (or `systemctl start subu-manager`); people use `subu` or busctl.
 
 On start it finishes or undoes whatever a crash interrupted (a half-made or
-half-removed subu) and recreates the network namespaces of existing subus.
+half-removed subu) and starts the units of subus whose namespace is missing.
 
 Options:
   --state-db PATH   use this database instead of the default
@@ -118,7 +121,8 @@ int main(int argc, char** argv) {
         subu::store::Store store(db);
         subu::system::ShadowAccounts accounts;
         subu::system::NetnsDirectory netns(subu::config::netns_dir);
-        subu::service::Subus subus(store, accounts, netns);
+        subu::bus::SystemdUnits units;
+        subu::service::Subus subus(store, accounts, netns, units);
         subus.on_change([&] { subu::exporting::write(store, export_path); });
         subus.recover();
 

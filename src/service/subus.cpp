@@ -7,11 +7,20 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "names/names.h"
+#include "units/render.h"
 
 namespace subu::service {
 namespace {
 
 std::string incommon_key(const std::string& masu) { return "incommon_made:" + masu; }
+
+std::string netns_unit(const store::SubuRow& r) { return units::service("subu-netns", r.name); }
+std::string subu_unit(const store::SubuRow& r) { return units::service("subu", r.name); }
+
+std::string_view checked_state(std::string_view state, const char* what) {
+    if (state == "up" || state == "down") return state;
+    throw InvalidArgument(std::string("The ") + what + " state must be \"up\" or \"down\".");
+}
 
 std::string shown(std::string_view s) {
     // References reach messages only after plausible_reference() or a
@@ -96,8 +105,7 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         store_.insert_subu(row);
     });
 
-    const std::string ns = names::netns_name(row.num);
-    bool user_made = false, netns_made = false;
+    bool user_made = false;
     try {
         const std::string incommon = names::incommon_group(masu);
         if (!accounts_.group_exists(incommon)) {
@@ -114,22 +122,25 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         auto made = accounts_.add_user(nu);
         user_made = true;
         if (row.home_kept) accounts_.adopt_tree(home, made.uid, made.gid);
-        // A namespace left under our name with no row behind it is stale: start clean.
-        netns_.remove(ns);
-        netns_made = netns_.ensure(ns);
         store_.write([&] {
             store_.set_uid(row.num, made.uid);
             store_.set_state(row.num, store::RowState::Ready);
         });
         row.uid = made.uid;
         row.state = store::RowState::Ready;
+        // The generator learns of the subu from the export; then its slice
+        // comes up and its namespace unit makes the namespace (lo down, as
+        // the row says).
+        notify();
+        units_.daemon_reload();
+        units_.start(units::slice(row.name));
+        units_.start(netns_unit(row));
     } catch (const std::exception& e) {
         log::warning("Making subu " + name + " failed, undoing: " + e.what(),
                      {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
-        undo_make(row, netns_made || netns_.exists(ns), user_made);
+        undo_make(row, user_made);
         throw;
     }
-    notify();
     if (row.home_kept)
         log::info("Subu " + name + " reuses the home directory " + home + " that an earlier subu of that name kept",
                   {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
@@ -139,14 +150,35 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
     return row;
 }
 
-void Subus::undo_make(const store::SubuRow& row, bool netns_made, bool user_made) {
+void Subus::stop_units(const store::SubuRow& row) {
+    units_.stop(subu_unit(row));
+    units_.stop(netns_unit(row));
+    // What else runs in the subu's slice (later: its tunnel, exec'd programs) goes with it.
+    units_.stop(units::slice(row.name));
+}
+
+void Subus::reload_units() {
+    notify();
+    try {
+        units_.daemon_reload();
+    } catch (const std::exception& e) {
+        log::error(std::string("Could not reload systemd after a change of subus: ") + e.what());
+    }
+}
+
+void Subus::undo_make(const store::SubuRow& row, bool user_made) {
     // Best effort: what cannot be undone now stays recorded as "creating",
     // and recover() tries again at the next start.
     try {
-        if (netns_made) netns_.remove(names::netns_name(row.num));
+        const bool was_ready = row.state == store::RowState::Ready;
+        if (was_ready) {
+            store_.write([&] { store_.set_state(row.num, store::RowState::Creating); });
+            stop_units(row);
+        }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
         drop_incommon_if_last(row.masu, row.num);
         store_.write([&] { store_.delete_subu(row.num); });
+        if (was_ready) reload_units();
     } catch (const std::exception& e) {
         log::error("Could not undo the half-made subu " + row.name + "; the manager retries at its next start: " +
                        e.what(),
@@ -178,12 +210,21 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
     });
     try {
         finish_remove(row, purge_home);
-    } catch (const Busy&) {
-        // Nothing was removed yet: the user is still there, so the subu stays.
-        store_.write([&] { store_.set_state(row.num, store::RowState::Ready); });
+    } catch (const std::exception&) {
+        // Until the user is gone the subu is whole again: put it back, and
+        // its namespace with it.
+        if (accounts_.user(row.name)) {
+            store_.write([&] { store_.set_state(row.num, store::RowState::Ready); });
+            try {
+                units_.start(netns_unit(row));
+                if (row.network == "up") units_.start(subu_unit(row));
+            } catch (const std::exception& e) {
+                log::error("Could not restart the units of " + row.name + ": " + e.what(), {{"SUBU_NAME", row.name}});
+            }
+        }
         throw;
     }
-    notify();
+    reload_units();
     log::info("Removed subu " + row.id() + " " + row.name + (purge_home ? " and its home" : ""),
               {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
     return row;
@@ -194,8 +235,8 @@ void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
     if (auto u = accounts_.user(row.name); u && accounts_.has_processes(u->uid))
         throw Busy("The subu " + row.name + " still has running processes; stop them (e.g. `pkill -u " + row.name +
                    "`) and remove it again.");
+    stop_units(row);
     accounts_.remove_user(row.name, purge_home);
-    netns_.remove(names::netns_name(row.num));
     drop_incommon_if_last(row.masu, row.num);
     store_.write([&] { store_.delete_subu(row.num); });
 }
@@ -219,23 +260,30 @@ store::SubuRow Subus::get(const auth::Caller& caller, std::string_view ref) {
 
 std::vector<std::string> Subus::recover() {
     std::vector<std::string> done;
+    bool reload = false;
     for (const auto& r : store_.subus()) {
-        const std::string ns = names::netns_name(r.num);
         try {
             switch (r.state) {
                 case store::RowState::Creating:
-                    netns_.remove(ns);
+                    stop_units(r);
                     accounts_.remove_user(r.name, !r.home_kept);
                     drop_incommon_if_last(r.masu, r.num);
                     store_.write([&] { store_.delete_subu(r.num); });
                     done.push_back("undid the interrupted make of " + r.name);
+                    reload = true;
                     break;
                 case store::RowState::Removing:
                     finish_remove(r, false);
                     done.push_back("finished the interrupted removal of " + r.name);
+                    reload = true;
                     break;
                 case store::RowState::Ready:
-                    if (netns_.ensure(ns)) done.push_back("made the missing namespace " + ns + " of " + r.name);
+                    // systemd brings subus up at boot; this closes the gap a
+                    // crash between commit and unit start leaves.
+                    if (!netns_.exists(names::netns_name(r.num))) {
+                        reload = true;
+                        done.push_back("started the namespace of " + r.name);
+                    }
                     break;
             }
         } catch (const std::exception& e) {
@@ -243,10 +291,89 @@ std::vector<std::string> Subus::recover() {
                        {{"SUBU_ID", r.id()}, {"SUBU_NAME", r.name}});
         }
     }
-    for (const auto& d : done) log::info("Recovery " + d);
     // Always: the export may be missing or stale (a crash, an edit, a restore).
     notify();
+    if (reload) {
+        try {
+            units_.daemon_reload();
+            for (const auto& r : store_.subus()) {
+                if (r.state != store::RowState::Ready || netns_.exists(names::netns_name(r.num))) continue;
+                units_.start(r.network == "up" ? subu_unit(r) : netns_unit(r));
+            }
+        } catch (const std::exception& e) {
+            log::error(std::string("Could not bring subus back during recovery: ") + e.what());
+        }
+    }
+    for (const auto& d : done) log::info("Recovery " + d);
     return done;
+}
+
+store::SubuRow Subus::configurable(const auth::Caller& caller, std::string_view ref, std::string_view state,
+                                   const char* what) {
+    checked_state(state, what);
+    auto row = find_or_throw(ref);
+    if (!auth::allowed(caller, auth::Action::Configure, owner_uid(row)))
+        throw AccessDenied("Only " + row.masu + " or root may change the " + what + " of " + row.name + ".");
+    return row;
+}
+
+store::SubuRow Subus::set_network(const auth::Caller& caller, std::string_view ref, std::string_view state) {
+    auto row = configurable(caller, ref, state, "network");
+    const bool up = state == "up";
+    const auto before = row;
+    store_.write([&] {
+        store_.set_network(row.num, std::string(state));
+        if (up) store_.set_loopback(row.num, "up");
+    });
+    row.network = std::string(state);
+    if (up) row.loopback = "up";
+    try {
+        reload_units();
+        if (up) {
+            units_.start(subu_unit(row));
+        } else {
+            // Down is the state right after make: the namespace stays, with
+            // its loopback as set, and nothing more.
+            units_.stop(subu_unit(row));
+            units_.start(netns_unit(row));
+        }
+    } catch (const std::exception& e) {
+        log::warning("Network " + std::string(state) + " for " + row.name + " failed, back to " + before.network +
+                         ": " + e.what(),
+                     {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}});
+        store_.write([&] {
+            store_.set_network(row.num, before.network);
+            store_.set_loopback(row.num, before.loopback);
+        });
+        reload_units();
+        try {
+            if (up) units_.stop(subu_unit(before));
+            units_.start(netns_unit(before));
+        } catch (const std::exception&) {
+        }
+        throw;
+    }
+    log::info("Network of " + row.name + " is " + std::string(state),
+              {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+    return row;
+}
+
+store::SubuRow Subus::set_loopback(const auth::Caller& caller, std::string_view ref, std::string_view state) {
+    auto row = configurable(caller, ref, state, "loopback");
+    const std::string before = row.loopback;
+    store_.write([&] { store_.set_loopback(row.num, std::string(state)); });
+    row.loopback = std::string(state);
+    try {
+        notify();
+        if (units_.active_state(netns_unit(row)) == "active") units_.reload(netns_unit(row));
+    } catch (const std::exception& e) {
+        store_.write([&] { store_.set_loopback(row.num, before); });
+        notify();
+        throw;
+    }
+    log::info("Loopback of " + row.name + " is " + std::string(state),
+              {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+    return row;
 }
 
 }  // namespace subu::service

@@ -9,22 +9,31 @@
 #include "store/store.h"
 #include "system/accounts.h"
 #include "system/netns.h"
+#include "system/units.h"
 
 namespace subu::service {
 
 class Subus {
 public:
-    Subus(store::Store& store, system::Accounts& accounts, system::Namespaces& netns)
-        : store_(store), accounts_(accounts), netns_(netns) {}
+    // `netns` is only observed; namespaces are made and removed by the
+    // subu-netns@ units that `units` starts and stops.
+    Subus(store::Store& store, system::Accounts& accounts, system::Namespaces& netns, system::Units& units)
+        : store_(store), accounts_(accounts), netns_(netns), units_(units) {}
 
     // Makes the subu named by `path` ([masu, token...]): the row, the Unix
-    // user and the network namespace, or none of them.
+    // user and (through its subu-netns@ unit) the network namespace, or none of them.
     store::SubuRow make(const auth::Caller& caller, const std::vector<std::string>& path);
 
     // Removes a subu by id or name; the home directory is kept unless `purge_home`.
     store::SubuRow remove(const auth::Caller& caller, std::string_view ref, bool purge_home);
 
     std::vector<store::SubuRow> list(const auth::Caller& caller);
+
+    // Persists the subu's network as up (with its loopback) or down, and
+    // starts or stops subu@NAME.service; on failure the old state is back.
+    store::SubuRow set_network(const auth::Caller& caller, std::string_view ref, std::string_view state);
+    // Persists the loopback state and applies it if the namespace is up.
+    store::SubuRow set_loopback(const auth::Caller& caller, std::string_view ref, std::string_view state);
     store::SubuRow get(const auth::Caller& caller, std::string_view ref);
 
     // At start: undoes makes and finishes removes a crash interrupted, and
@@ -40,13 +49,19 @@ public:
 
 private:
     store::SubuRow find_or_throw(std::string_view ref);
-    void undo_make(const store::SubuRow& row, bool netns_made, bool user_made);
+    // The subu `ref`, once `state` is "up"/"down" and `caller` may configure it.
+    store::SubuRow configurable(const auth::Caller& caller, std::string_view ref, std::string_view state,
+                                const char* what);
+    void undo_make(const store::SubuRow& row, bool user_made);
+    void stop_units(const store::SubuRow& row);
+    void reload_units();
     void finish_remove(const store::SubuRow& row, bool purge_home);
     void drop_incommon_if_last(const std::string& masu, std::uint32_t leaving);
 
     store::Store& store_;
     system::Accounts& accounts_;
     system::Namespaces& netns_;
+    system::Units& units_;
     std::function<void()> changed_;
     void notify();
 };

@@ -45,6 +45,15 @@ Store::Store(const std::string& path)
     migrate();
 }
 
+Store::Store(const std::string& path, ReadOnly) : path_(path), db_(path, SQLite::OPEN_READONLY) {
+    db_.setBusyTimeout(5000);
+    const int known = migrations().empty() ? 0 : migrations().back().version;
+    if (schema_version() != known)
+        throw Failed("The state store " + path_ + " has schema version " + std::to_string(schema_version()) +
+                     " but this subu knows version " + std::to_string(known) +
+                     "; start subu-manager once to migrate it, or install a matching subu.");
+}
+
 int Store::schema_version() { return db_.execAndGet("PRAGMA user_version").getInt(); }
 
 void Store::migrate() {
@@ -164,6 +173,20 @@ void Store::set_state(std::uint32_t num, RowState state) {
 void Store::set_uid(std::uint32_t num, std::uint32_t uid) {
     SQLite::Statement q(db_, "UPDATE subu SET uid = ? WHERE num = ?");
     q.bind(1, static_cast<std::int64_t>(uid));
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::set_network(std::uint32_t num, const std::string& state) {
+    SQLite::Statement q(db_, "UPDATE subu SET network = ? WHERE num = ?");
+    q.bind(1, state);
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::set_loopback(std::uint32_t num, const std::string& state) {
+    SQLite::Statement q(db_, "UPDATE subu SET loopback = ? WHERE num = ?");
+    q.bind(1, state);
     q.bind(2, static_cast<std::int64_t>(num));
     q.exec();
 }

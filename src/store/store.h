@@ -35,6 +35,10 @@ class Store {
 public:
     // Opens (creating if missing) and migrates the database at `path`.
     explicit Store(const std::string& path);
+    // Opens an existing database only to read it, without migrating (the
+    // apply helper); fails if its schema is not the one this code knows.
+    struct ReadOnly {};
+    Store(const std::string& path, ReadOnly);
 
     int schema_version();
     const std::string& path() const { return path_; }
@@ -56,6 +60,8 @@ public:
     void insert_subu(const SubuRow& row);
     void set_state(std::uint32_t num, RowState state);
     void set_uid(std::uint32_t num, std::uint32_t uid);
+    void set_network(std::uint32_t num, const std::string& state);
+    void set_loopback(std::uint32_t num, const std::string& state);
     void delete_subu(std::uint32_t num);
 
     std::optional<std::string> meta(std::string_view key);

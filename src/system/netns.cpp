@@ -3,12 +3,17 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <functional>
 #include <thread>
 
 #include "core/errors.h"
@@ -22,7 +27,57 @@ bool is_nsfs(const std::string& path) {
     return fs.f_type == NSFS_MAGIC;
 }
 
+// Runs `fn` on a thread that has joined the namespace at `path`, so the rest
+// of the process stays where it is. Returns the errno `fn` reports, or 0.
+int in_netns(const std::string& path, const std::function<int()>& fn) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = 0;
+    std::thread worker([&] {
+        if (setns(fd, CLONE_NEWNET) < 0) {
+            err = errno;
+            return;
+        }
+        err = fn();
+    });
+    worker.join();
+    close(fd);
+    return err;
+}
+
+// SIOCGIFFLAGS/SIOCSIFFLAGS on "lo" from a socket made inside the namespace.
+int loopback_flags(bool set, bool up, bool* is_up) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return errno;
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    int err = 0;
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) {
+        err = errno;
+    } else if (set) {
+        if (up) ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+        else ifr.ifr_flags = static_cast<short>(ifr.ifr_flags & ~IFF_UP);
+        if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) err = errno;
+    } else {
+        *is_up = (ifr.ifr_flags & IFF_UP) != 0;
+    }
+    close(sock);
+    return err;
+}
+
 }  // namespace
+
+bool NetnsDirectory::loopback_up(std::string_view name) {
+    bool up = false;
+    int err = in_netns(path_of(name), [&] { return loopback_flags(false, false, &up); });
+    if (err) throw_errno(err, "read the loopback state in " + std::string(name));
+    return up;
+}
+
+void NetnsDirectory::set_loopback(std::string_view name, bool up) {
+    int err = in_netns(path_of(name), [&] { return loopback_flags(true, up, nullptr); });
+    if (err) throw_errno(err, std::string("bring loopback ") + (up ? "up" : "down") + " in " + std::string(name));
+}
 
 void NetnsDirectory::prepare_dir() {
     if (dir_ready_) return;

@@ -14,6 +14,9 @@ public:
     virtual bool ensure(std::string_view name) = 0;
     // Ensures it is gone; absent is success.
     virtual void remove(std::string_view name) = 0;
+    // The loopback link inside the namespace (which must exist).
+    virtual bool loopback_up(std::string_view name) = 0;
+    virtual void set_loopback(std::string_view name, bool up) = 0;
 };
 
 class NetnsDirectory final : public Namespaces {
@@ -22,6 +25,8 @@ public:
     bool exists(std::string_view name) override;
     bool ensure(std::string_view name) override;
     void remove(std::string_view name) override;
+    bool loopback_up(std::string_view name) override;
+    void set_loopback(std::string_view name, bool up) override;
     std::string path_of(std::string_view name) const { return dir_ + "/" + std::string(name); }
 
 private:

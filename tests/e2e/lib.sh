@@ -51,14 +51,15 @@ summary() {
 
 # install_build BUILD [EXECUTABLE...]: installs the build (and extra programs,
 # into /usr/local/bin) into the box. Staged on the host beside the box, so it
-# works wherever the checkout is (the box has its own /tmp).
+# works wherever the checkout is (the box has its own /tmp), and streamed in
+# from the host (the overlay need not see files made below it while mounted).
 install_build() {
     local build=$1 stage="$BOX.stage"; shift
     rm -rf "$stage"
     DESTDIR="$stage" cmake --install "$build" >/dev/null
     local f
     for f in "$@"; do install -D -m 755 "$f" "$stage/usr/local/bin/$(basename "$f")"; done
-    in_box tar -C "$stage" -cf - . | in_box tar -C / -xf - --keep-directory-symlink --no-same-owner
+    tar -C "$stage" -cf - . | in_box tar -C / -xf - --keep-directory-symlink --no-same-owner
     rm -rf "$stage"
     in_box systemctl daemon-reload
     in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig

@@ -124,13 +124,74 @@ check_output "and the subu stays" 'Thomas_local' in_box subu list
 rm -f /tmp/subu-e2e-busy.$$
 in_box pkill -u Thomas_US || true
 
+echo "# boot integration: slices, units, network up and down"
+lo_state() { in_box ip netns exec "$1" ip -o link show lo; }
+check_output "make started the namespace unit" '^active$' in_box systemctl is-active subu-netns@Thomas_US.service
+check_output "network up says so" '^Network of Thomas_US is up$' in_box subu network up Thomas_US
+check_output "subu@Thomas_US is active" '^active$' in_box systemctl is-active subu@Thomas_US.service
+check_output "systemctl status subu@Thomas_US works" 'Active: active' in_box systemctl status subu@Thomas_US --no-pager
+check_output "its namespace has lo up" '<LOOPBACK,UP,LOWER_UP>' lo_state ns-subu_1
+check_output "the store says network up" '^up\|up$' in_box sqlite3 /var/lib/subu/subu.db "SELECT network, loopback FROM subu WHERE num = 1"
+check_output "the export says network up" '^subu_1[[:space:]]Thomas_US[[:space:]]-[[:space:]]up[[:space:]]up$' in_box cat /etc/subu/subus
+check_output "subu info shows the unit and slice" 'Slice: +subu-Thomas-US\.slice' in_box subu info Thomas_US
+check_output "each subu is its own slice" 'subu-Thomas-US\.slice' in_box systemd-cgls --all --no-pager /subu.slice
+check_output "its slice is active from make on" '^active$' in_box systemctl is-active subu-Thomas-US.slice
+in_box subu make Thomas US Deep >/dev/null
+check_output "a nested subu's slice is inside its parent's" '^ControlGroup=/subu\.slice/subu-Thomas\.slice/subu-Thomas-US\.slice/subu-Thomas-US-Deep\.slice$' in_box systemctl show -p ControlGroup subu-Thomas-US-Deep.slice
+check_output "systemctl status works for a slice of a name with -" 'Active: active' in_box systemctl status 'subu-Thomas-new\x2dsubu.slice' --no-pager
+check_output "the unit of a name with - is escaped" '^active$' in_box systemctl is-active 'subu-netns@Thomas_new\x2dsubu.service'
+check_fails "an unescaped instance for a name with - is refused by the helper" 2 'not the escaped name' in_box /usr/libexec/subu/subu-apply netns-up Thomas_new-subu
+check "systemctl stop subu@Thomas_US" in_box systemctl stop subu@Thomas_US
+check_fails "stop tore the namespace down" 1 '' in_box test -e /run/netns/ns-subu_1
+check_output "and stopped its namespace unit" '^inactive$' in_box sh -c 'systemctl is-active subu-netns@Thomas_US.service || true'
+check "systemctl start subu@Thomas_US" in_box systemctl start subu@Thomas_US
+check_output "start brought it back with lo up" '<LOOPBACK,UP,LOWER_UP>' lo_state ns-subu_1
+check_output "subu lo down" '^Loopback of Thomas_US is down$' in_box subu lo down Thomas_US
+check_output "lo is down in the namespace" 'state DOWN' lo_state ns-subu_1
+check "subu lo up" in_box subu lo up Thomas_US
+check_output "lo is up again" '<LOOPBACK,UP,LOWER_UP>' lo_state ns-subu_1
+check "a restart of subu@ keeps lo as set" in_box sh -c 'subu lo down Thomas_US && systemctl restart subu@Thomas_US && ip netns exec ns-subu_1 ip -o link show lo | grep -q "state DOWN" && subu lo up Thomas_US'
+check "subu network up Thomas_local" in_box subu network up Thomas_local
+check_output "subu network down Thomas_local stops its unit" '^inactive$' in_box sh -c 'subu network down Thomas_local >/dev/null; systemctl is-active subu@Thomas_local.service || true'
+check "and keeps its namespace, as after make" in_box test -e /run/netns/ns-subu_3
+before=$(snapshot)
+check_fails "subu network with a bad state" 2 'takes up or down' in_box subu network sideways Thomas_US
+check_fails "SetNetwork with a bad state" 1 'must be "up" or "down"' in_box busctl call $M SetNetwork ss Thomas_US sideways
+check_fails "SetLoopback with a bad state" 1 'must be "up" or "down"' in_box busctl call $M SetLoopback ss Thomas_US ''
+check_fails "SetNetwork on an unknown subu" 1 'no subu' in_box busctl call $M SetNetwork ss subu_99 up
+check_fails "SetNetwork with a hostile name" 1 'not a subu id' in_box busctl call $M SetNetwork ss $'a\nb' up
+check_fails "Mallory cannot bring Thomas_US down" 5 'Only Thomas or root' in_box runuser -u Mallory -- subu network down Thomas_US
+check_fails "Mallory cannot change Thomas_US's loopback" 5 'Only Thomas or root' in_box runuser -u Mallory -- subu lo down Thomas_US
+after=$(snapshot)
+if [[ $before == "$after" ]]; then ok "refused network and loopback requests changed nothing"; else not_ok "refused network and loopback requests changed nothing" "$(diff <(echo "$before") <(echo "$after"))"; fi
+check_output "Thomas brings his subu's network down and up without sudo" 'is up' in_box runuser -u Thomas -- sh -c 'subu network down Thomas_US_Deep && subu network up Thomas_US_Deep'
+check "a subu@ whose helper fails is failed, with a readable status" in_box sh -c '
+  mv /usr/libexec/subu/subu-apply /usr/libexec/subu/subu-apply.real
+  printf "#!/bin/sh\necho \"cannot reach the namespace\" >&2\nexit 1\n" > /usr/libexec/subu/subu-apply; chmod +x /usr/libexec/subu/subu-apply
+  subu network up Thomas_new-subu; rc=$?
+  mv /usr/libexec/subu/subu-apply.real /usr/libexec/subu/subu-apply
+  [ $rc = 1 ] && systemctl is-failed -q "subu@Thomas_new\x2dsubu.service" &&
+  systemctl status "subu@Thomas_new\x2dsubu.service" --no-pager | grep -q "cannot reach the namespace" &&
+  [ "$(sqlite3 /var/lib/subu/subu.db "SELECT network FROM subu WHERE name = '\''Thomas_new-subu'\''")" = down ]'
+in_box systemctl reset-failed >/dev/null 2>&1 || true
+# The helper killed at any point of a start: a second run converges.
+check "subu-apply killed mid-way, then run again, converges" in_box sh -c '
+  systemctl stop subu-netns@Thomas_local; test ! -e /run/netns/ns-subu_3 || { echo "namespace still there"; exit 1; }
+  subu lo up Thomas_local >/dev/null
+  for t in 0.001 0.002 0.003 0.005 0.008 0.01 0.02; do
+    timeout -s KILL $t /usr/libexec/subu/subu-apply netns-up Thomas_local >/dev/null 2>&1
+  done
+  touch /run/netns/ns-subu_3 2>/dev/null
+  systemctl start subu@Thomas_local && ip netns exec ns-subu_3 ip -o link show lo | grep LOWER_UP'
+in_box subu network down Thomas_local >/dev/null
+
 echo "# crash safety"
 # A make interrupted after useradd: the state a kill -9 leaves.
 in_box systemctl stop subu-manager
 in_box useradd -m -g Thomas Thomas_crash
 in_box sqlite3 /var/lib/subu/subu.db "INSERT INTO subu (num, name, masu, state, created_at) VALUES (9, 'Thomas_crash', 'Thomas', 'creating', 0)"
 in_box sqlite3 /var/lib/subu/subu.db "UPDATE subu SET state = 'removing' WHERE name = 'Thomas_new-subu'"
-check_output "a restart is a normal start" '^2 subus\.$' in_box subu list
+check_output "a restart is a normal start" '^3 subus\.$' in_box subu list
 check_fails "the half-made subu's user is gone" 1 'no such user' in_box id Thomas_crash
 check_fails "the half-removed subu's user is gone" 1 'no such user' in_box id Thomas_new-subu
 check_output "their rows are gone" '^0$' in_box sqlite3 /var/lib/subu/subu.db "SELECT count(*) FROM subu WHERE state != 'ready'"
@@ -155,9 +216,33 @@ boot
 check_output "after a reboot the users are there" 'uid=' in_box id Thomas_US
 check_output "after a reboot subu list shows every subu" "^$count subus?\.$" in_box subu list
 check_output "after a reboot the namespaces are back" 'ns-subu_1' in_box ip netns list
+check_output "a subu whose network is up is active after boot, with no command" '^active$' in_box systemctl is-active subu@Thomas_US.service
+check_output "its loopback is up" '<LOOPBACK,UP,LOWER_UP>' lo_state ns-subu_1
+check_output "a subu whose network is down is not" '^inactive$' in_box sh -c 'systemctl is-active subu@Thomas_local.service || true'
+check_output "but has its namespace" '^active$' in_box systemctl is-active subu-netns@Thomas_local.service
 in_box rm /etc/subu/subus
 in_box systemctl restart subu-manager
 check_output "a restart writes a missing boot export again" '^subu_1[[:space:]]Thomas_US' in_box cat /etc/subu/subus
 check_output "the journal has structured fields" 'SUBU_NAME=Thomas_US' in_box journalctl -o verbose -t subu-manager -b -1 --no-pager
+
+echo "# a missing or corrupt export still boots"
+in_box rm /etc/subu/subus
+bash "$BOX_SH" stop "$BOX" >/dev/null
+boot
+check_output "with no export the box boots" '^(running|degraded)$' in_box sh -c 'systemctl is-system-running || true'
+check_output "and no subu is up" '^0$' in_box sh -c 'systemctl list-units --no-legend "subu@*" "subu-netns@*" | wc -l'
+# A container has no /dev/kmsg: at boot the generator's words go nowhere, on a
+# daemon-reload to the journal.
+in_box systemctl daemon-reload
+check_output "the generator says why" 'subu-generator: /etc/subu/subus does not exist, so there are no subu units' in_box journalctl -b -t subu-generator --no-pager
+printf 'this is not an export\n\x00\x01garbage\n' | in_box tee /etc/subu/subus >/dev/null
+bash "$BOX_SH" stop "$BOX" >/dev/null
+boot
+check_output "with a corrupt export the box boots" '^(running|degraded)$' in_box sh -c 'systemctl is-system-running || true'
+in_box systemctl daemon-reload
+check_output "the generator says the export is not one" 'is not the header of a subu export' in_box journalctl -b -t subu-generator --no-pager
+check_output "and makes no unit" '^0$' in_box sh -c 'systemctl list-units --all --no-legend "subu@*" "subu-netns@*" "subu-*.slice" | wc -l'
+in_box systemctl restart subu-manager
+check_output "the manager writes the export again" '^subu_1[[:space:]]Thomas_US' in_box cat /etc/subu/subus
 
 summary

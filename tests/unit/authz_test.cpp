@@ -13,11 +13,11 @@ TEST(Authorization, LetsRootDoEverything) {
 }
 
 TEST(Authorization, LetsTheOwnerActOnTheirOwnTree) {
-    for (auto a : {Action::Inspect, Action::Make, Action::Remove}) EXPECT_TRUE(allowed({1000}, a, 1000));
+    for (auto a : {Action::Inspect, Action::Make, Action::Remove, Action::Configure}) EXPECT_TRUE(allowed({1000}, a, 1000));
 }
 
 TEST(Authorization, DeniesEveryoneElse) {
-    for (auto a : {Action::Inspect, Action::Make, Action::Remove}) {
+    for (auto a : {Action::Inspect, Action::Make, Action::Remove, Action::Configure}) {
         EXPECT_FALSE(allowed({1001}, a, 1000));
         EXPECT_FALSE(allowed({1001}, a, std::nullopt)) << "an owner that no longer exists is root's to manage";
     }

@@ -14,6 +14,9 @@ TEST(TheCli, RejectsUnknownVerbsAndWrongArityAsUsageErrors) {
     EXPECT_EQ(run({"info", "a", "b"}), Exit::usage);
     EXPECT_EQ(run({"remove", "--force", "x"}), Exit::usage);
     EXPECT_EQ(run({"list", "extra"}), Exit::usage);
+    EXPECT_EQ(run({"network", "sideways", "subu_1"}), Exit::usage);
+    EXPECT_EQ(run({"network", "up"}), Exit::usage);
+    EXPECT_EQ(run({"lo", "UP", "subu_1"}), Exit::usage);
 }
 
 TEST(TheCli, AnswersHelpWithoutTheBus) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -72,6 +73,29 @@ public:
         return names.insert(std::string(n)).second;
     }
     void remove(std::string_view n) override { names.erase(std::string(n)); }
+    bool loopback_up(std::string_view) override { return false; }
+    void set_loopback(std::string_view, bool) override {}
+};
+
+// Records what the service asks of systemd; a unit named in `fail` fails to start.
+class FakeUnits : public system::Units {
+public:
+    std::vector<std::string> calls;  // "start X", "stop X", "reload X", "daemon-reload"
+    std::set<std::string> active;
+    std::string fail;
+    void daemon_reload() override { calls.push_back("daemon-reload"); }
+    void start(const std::string& u) override {
+        calls.push_back("start " + u);
+        if (u == fail) throw Failed("Could not start " + u + " (injected)");
+        active.insert(u);
+    }
+    void stop(const std::string& u) override {
+        calls.push_back("stop " + u);
+        active.erase(u);
+    }
+    void reload(const std::string& u) override { calls.push_back("reload " + u); }
+    std::string active_state(const std::string& u) override { return active.count(u) ? "active" : "inactive"; }
+    bool did(const std::string& call) const { return std::find(calls.begin(), calls.end(), call) != calls.end(); }
 };
 
 class TheSubuService : public ::testing::Test {
@@ -86,7 +110,7 @@ protected:
         accounts.users["Thomas"] = {"Thomas", 1000, 1000, "/home/Thomas", "/bin/bash"};
         accounts.users["Mallory"] = {"Mallory", 1001, 1001, "/home/Mallory", "/bin/bash"};
         accounts.groups = {"Thomas", "Mallory"};
-        service = std::make_unique<service::Subus>(*store, accounts, netns);
+        service = std::make_unique<service::Subus>(*store, accounts, netns, units);
     }
     void TearDown() override { std::filesystem::remove_all(dir); }
 
@@ -111,6 +135,7 @@ protected:
     std::unique_ptr<store::Store> store;
     FakeAccounts accounts;
     FakeNamespaces netns;
+    FakeUnits units;
     std::unique_ptr<service::Subus> service;
     const auth::Caller root{0}, thomas{1000}, mallory{1001};
 };
@@ -124,7 +149,9 @@ TEST_F(TheSubuService, MakesTheUserGroupsAndNamespace) {
     ASSERT_TRUE(accounts.users.count("Thomas_US"));
     EXPECT_EQ(accounts.users["Thomas_US"].gid, 1000u);
     EXPECT_TRUE(accounts.groups.count("Thomas-incommon"));
-    EXPECT_TRUE(netns.names.count("ns-subu_1"));
+    // The namespace is the unit's to make, after systemd has seen the export.
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"daemon-reload", "start subu-Thomas-US.slice",
+                                                     "start subu-netns@Thomas_US.service"}));
     EXPECT_EQ(store->find_subu("subu_1")->state, store::RowState::Ready);
 }
 
@@ -179,9 +206,11 @@ TEST_F(TheSubuService, LetsOwnersManageOnlyTheirOwnTree) {
 
 TEST_F(TheSubuService, RollsBackEverythingWhenTheNamespaceCannotBeMade) {
     auto before = snapshot();
-    netns.fail_ensure = true;
+    units.fail = "subu-netns@Thomas_US.service";
     EXPECT_THROW(service->make(root, {"Thomas", "US"}), Failed);
     EXPECT_EQ(snapshot(), before) << "user, home, incommon group and row must be gone";
+    EXPECT_TRUE(units.did("stop subu-netns@Thomas_US.service"));
+    EXPECT_EQ(units.calls.back(), "daemon-reload") << "systemd must forget the subu again";
 }
 
 TEST_F(TheSubuService, RollsBackWhenUseraddFails) {
@@ -197,7 +226,9 @@ TEST_F(TheSubuService, KeepsTheHomeOnRemoveUnlessPurged) {
     service->remove(root, "Thomas_US", false);
     EXPECT_TRUE(accounts.paths.count("/home/Thomas_US"));
     EXPECT_FALSE(accounts.users.count("Thomas_US"));
-    EXPECT_FALSE(netns.names.count("ns-subu_1"));
+    EXPECT_TRUE(units.did("stop subu@Thomas_US.service"));
+    EXPECT_TRUE(units.did("stop subu-netns@Thomas_US.service"));
+    EXPECT_TRUE(units.did("stop subu-Thomas-US.slice"));
     service->remove(root, "subu_2", true);
     EXPECT_FALSE(accounts.paths.count("/home/Thomas_EU"));
     EXPECT_FALSE(accounts.groups.count("Thomas-incommon")) << "the last subu takes the group it made";
@@ -205,7 +236,7 @@ TEST_F(TheSubuService, KeepsTheHomeOnRemoveUnlessPurged) {
 
 TEST_F(TheSubuService, NeverDeletesAKeptHomeWhenAMakeFails) {
     accounts.paths.insert("/home/Thomas_US");  // kept by an earlier remove
-    netns.fail_ensure = true;
+    units.fail = "subu-netns@Thomas_US.service";
     EXPECT_THROW(service->make(root, {"Thomas", "US"}), Failed);
     EXPECT_TRUE(accounts.paths.count("/home/Thomas_US"));
 }
@@ -266,15 +297,83 @@ TEST_F(TheSubuService, FinishesARemoveThatACrashInterrupted) {
     service->recover();
     EXPECT_TRUE(store->subus().empty());
     EXPECT_FALSE(accounts.users.count("Thomas_US"));
-    EXPECT_FALSE(netns.names.count("ns-subu_1"));
+    EXPECT_TRUE(units.did("stop subu-netns@Thomas_US.service"));
     EXPECT_TRUE(accounts.paths.count("/home/Thomas_US")) << "a home is never purged by recovery";
 }
 
-TEST_F(TheSubuService, RecreatesMissingNamespacesAfterAReboot) {
+TEST_F(TheSubuService, StartsTheUnitsOfSubusWhoseNamespaceIsMissing) {
     service->make(root, {"Thomas", "US"});
-    netns.names.clear();
+    service->make(root, {"Thomas", "EU"});
+    service->set_network(root, "Thomas_EU", "up");
+    netns.names = {"ns-subu_1"};  // only Thomas_US's is there
+    units.calls.clear();
     service->recover();
-    EXPECT_TRUE(netns.names.count("ns-subu_1"));
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"daemon-reload", "start subu@Thomas_EU.service"}));
+}
+
+TEST_F(TheSubuService, LeavesSubusAloneWhoseNamespaceIsThere) {
+    service->make(root, {"Thomas", "US"});
+    netns.names = {"ns-subu_1"};
+    units.calls.clear();
+    EXPECT_TRUE(service->recover().empty());
+    EXPECT_TRUE(units.calls.empty());
+}
+
+TEST_F(TheSubuService, BringsTheNetworkUpAndDownThroughTheUnits) {
+    service->make(thomas, {"Thomas", "US"});
+    units.calls.clear();
+    auto up = service->set_network(thomas, "Thomas_US", "up");
+    EXPECT_EQ(up.network, "up");
+    EXPECT_EQ(up.loopback, "up") << "a network that is up has its loopback up";
+    EXPECT_EQ(store->find_subu("subu_1")->network, "up");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"daemon-reload", "start subu@Thomas_US.service"}));
+    units.calls.clear();
+    auto down = service->set_network(thomas, "subu_1", "down");
+    EXPECT_EQ(store->find_subu("subu_1")->network, "down");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"daemon-reload", "stop subu@Thomas_US.service",
+                                                     "start subu-netns@Thomas_US.service"}));
+}
+
+TEST_F(TheSubuService, PutsTheOldNetworkStateBackWhenTheUnitFails) {
+    service->make(root, {"Thomas", "US"});
+    units.fail = "subu@Thomas_US.service";
+    EXPECT_THROW(service->set_network(root, "Thomas_US", "up"), Failed);
+    auto row = store->find_subu("subu_1");
+    EXPECT_EQ(row->network, "down");
+    EXPECT_EQ(row->loopback, "down");
+}
+
+TEST_F(TheSubuService, RefusesBadNetworkAndLoopbackRequestsWithoutChangingAnything) {
+    service->make(root, {"Thomas", "US"});
+    auto before = snapshot();
+    units.calls.clear();
+    EXPECT_THROW(service->set_network(root, "Thomas_US", "sideways"), InvalidArgument);
+    EXPECT_THROW(service->set_network(root, "Thomas_US", ""), InvalidArgument);
+    EXPECT_THROW(service->set_loopback(root, "Thomas_US", "UP"), InvalidArgument);
+    EXPECT_THROW(service->set_network(root, "subu_9", "up"), NotFound);
+    EXPECT_THROW(service->set_loopback(root, "a/b", "up"), InvalidArgument);
+    EXPECT_THROW(service->set_network(mallory, "Thomas_US", "up"), AccessDenied);
+    EXPECT_THROW(service->set_loopback(mallory, "Thomas_US", "up"), AccessDenied);
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_EQ(store->find_subu("subu_1")->network, "down");
+    EXPECT_TRUE(units.calls.empty());
+}
+
+TEST_F(TheSubuService, AppliesLoopbackOnlyToANamespaceThatIsUp) {
+    service->make(root, {"Thomas", "US"});
+    units.active.clear();
+    units.calls.clear();
+    service->set_loopback(root, "Thomas_US", "up");
+    EXPECT_EQ(store->find_subu("subu_1")->loopback, "up");
+    EXPECT_TRUE(units.calls.empty());
+    units.active.insert("subu-netns@Thomas_US.service");
+    service->set_loopback(root, "Thomas_US", "down");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"reload subu-netns@Thomas_US.service"}));
+}
+
+TEST_F(TheSubuService, NamesUnitsOfNamesWithDashesTheSystemdWay) {
+    service->make(root, {"Thomas", "new-subu"});
+    EXPECT_TRUE(units.did("start subu-netns@Thomas_new\\x2dsubu.service"));
 }
 
 TEST_F(TheSubuService, ReusesTheFirstFreeId) {
@@ -290,10 +389,14 @@ TEST_F(TheSubuService, ReportsEveryCommittedChangeAndNoFailedOne) {
     service->make(root, {"Thomas", "US"});
     EXPECT_EQ(changes, 1);
     EXPECT_THROW(service->make(root, {"Thomas", "US"}), Exists);
-    netns.fail_ensure = true;
+    units.fail = "subu-netns@Thomas_EU.service";
+    const int before_failed_make = changes;
     EXPECT_THROW(service->make(root, {"Thomas", "EU"}), Failed);
-    EXPECT_EQ(changes, 1);
-    netns.fail_ensure = false;
+    // A failed make is shown to systemd and taken back: the export ends as it began.
+    EXPECT_EQ(changes, before_failed_make + 2);
+    EXPECT_EQ(store->subus().size(), 1u);
+    units.fail.clear();
+    changes = 1;
     service->remove(root, "Thomas_US", false);
     EXPECT_EQ(changes, 2);
 }

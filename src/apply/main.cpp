@@ -1,0 +1,119 @@
+// subu-apply: the idempotent steps subu's units run (ExecStart=/ExecStop=/ExecReload=).
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/log.h"
+#include "names/names.h"
+#include "reconcile/converge.h"
+#include "store/store.h"
+#include "subu/config.h"
+#include "system/netns.h"
+#include "units/escape.h"
+
+namespace {
+
+constexpr const char* help_text = R"(Usage: subu-apply VERB INSTANCE [--state-db PATH]
+
+The steps systemd runs for a subu's units. INSTANCE is the unit instance, the
+subu's name escaped as systemd-escape does (%i in the unit files). Each verb
+compares what the state store wants with what the kernel has and does only
+what is missing, so it is safe to run again at any time, also after it was
+killed half-way.
+
+Verbs:
+  netns-up     the namespace ns-subu_N exists, its loopback as the store says
+               (subu-netns@.service ExecStart=, ExecReload=)
+  netns-down   the namespace is gone (subu-netns@.service ExecStop=)
+  up           the subu's network as the store says: namespace and loopback
+               (subu@.service ExecStart=, ExecReload=)
+
+Exit status 0 when the subu is as wanted, 1 when a step failed (the message
+says which and why), 2 for bad usage or an instance that names no subu.
+)";
+
+int usage(const std::string& what) {
+    std::fprintf(stderr, "subu-apply: %s\nTry 'subu-apply --help'.\n", what.c_str());
+    return 2;
+}
+
+// The subu name of a unit instance, accepted only in its canonical escaped form
+// so that one subu can never have two instances of the same unit.
+std::optional<std::string> subu_name_of(const std::string& instance) {
+    auto name = subu::units::unescape(instance);
+    if (!name || subu::units::escape(*name) != instance) return std::nullopt;
+    std::vector<std::string> tokens;
+    std::size_t start = 0;
+    for (;;) {
+        auto cut = name->find('_', start);
+        tokens.push_back(name->substr(start, cut == std::string::npos ? std::string::npos : cut - start));
+        if (cut == std::string::npos) break;
+        start = cut + 1;
+    }
+    try {
+        if (subu::names::full_name(tokens) != *name) return std::nullopt;
+    } catch (const subu::Error&) {
+        return std::nullopt;
+    }
+    return name;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args;
+    std::string db = subu::config::state_db;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "-h" || a == "--help") {
+            std::fputs(help_text, stdout);
+            return 0;
+        }
+        if (a == "--state-db") {
+            if (++i >= argc) return usage("--state-db needs a path");
+            db = argv[i];
+        } else {
+            args.push_back(a);
+        }
+    }
+    if (args.size() != 2) return usage("expected VERB INSTANCE");
+    const std::string& verb = args[0];
+    if (verb != "netns-up" && verb != "netns-down" && verb != "up") return usage("unknown verb '" + verb + "'");
+    auto name = subu_name_of(args[1]);
+    if (!name) return usage("'" + args[1] + "' is not the escaped name of a subu (see systemd-escape)");
+
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        subu::store::Store store(db, subu::store::Store::ReadOnly{});
+        auto row = store.subu_by_name(*name);
+        if (!row || row->state == subu::store::RowState::Creating) {
+            std::fprintf(stderr, "subu-apply: there is no subu %s in %s; `subu list` shows the subus.\n",
+                         name->c_str(), db.c_str());
+            return verb == "netns-down" ? 0 : 2;
+        }
+        const std::string ns = subu::names::netns_name(row->num);
+        subu::system::NetnsDirectory netns(subu::config::netns_dir);
+        subu::reconcile::NetnsState desired;
+        desired.exists = verb != "netns-down";
+        desired.loopback_up = row->loopback == "up";
+        auto steps = subu::reconcile::converge(netns, ns, desired);
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        std::string did;
+        for (auto s : steps) did += (did.empty() ? "" : ", ") + std::string(subu::reconcile::to_string(s));
+        subu::log::info("subu " + *name + " " + verb + ": " + (did.empty() ? "already as wanted" : did) + " (" +
+                            std::to_string(us) + " us)",
+                        {{"SUBU_ID", row->id()}, {"SUBU_NAME", *name}, {"SUBU_APPLY_VERB", verb},
+                         {"SUBU_APPLY_USEC", std::to_string(us)}});
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "subu-apply: %s %s: %s\n", verb.c_str(), name->c_str(), e.what());
+        subu::log::error("subu " + *name + " " + verb + " failed: " + e.what(),
+                         {{"SUBU_NAME", *name}, {"SUBU_APPLY_VERB", verb}});
+        return 1;
+    }
+}

@@ -1,0 +1,30 @@
+// systemd over its D-Bus API (org.freedesktop.systemd1), on a connection of its own so jobs can be awaited.
+#pragma once
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+#include <memory>
+
+#include "system/units.h"
+
+namespace subu::bus {
+
+class SystemdUnits final : public system::Units {
+public:
+    SystemdUnits();
+    void daemon_reload() override;
+    void start(const std::string& unit) override;
+    void stop(const std::string& unit) override;
+    void reload(const std::string& unit) override;
+    std::string active_state(const std::string& unit) override;
+
+private:
+    void run_job(const char* method, const std::string& unit, const char* verb);
+    std::string wait_for(const sdbus::ObjectPath& job, const std::string& unit);
+
+    std::unique_ptr<sdbus::IConnection> connection_;
+    std::unique_ptr<sdbus::IProxy> systemd_;
+    std::map<sdbus::ObjectPath, std::string> finished_;  // job → result, from JobRemoved
+};
+
+}  // namespace subu::bus

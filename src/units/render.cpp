@@ -1,0 +1,73 @@
+// Unit rendering for subu-generator. The texts here are the contract with
+// systemd: tests compare them byte for byte and run systemd-analyze verify.
+#include "units/render.h"
+
+#include "units/escape.h"
+
+namespace subu::units {
+namespace {
+
+// Description= and SourcePath= expand %-specifiers; a literal '%' must be doubled.
+std::string literal(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        if (c == '%') out += '%';
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string instance(std::string_view subu_name) { return escape(subu_name); }
+
+std::string service(std::string_view tmpl, std::string_view subu_name) {
+    std::string out(tmpl);
+    out += '@';
+    out += instance(subu_name);
+    out += ".service";
+    return out;
+}
+
+std::string slice(std::string_view subu_name) {
+    std::string out = "subu";
+    std::size_t start = 0;
+    for (;;) {
+        const auto cut = subu_name.find('_', start);
+        out += '-';
+        out += escape(subu_name.substr(start, cut == std::string_view::npos ? cut : cut - start));
+        if (cut == std::string_view::npos) break;
+        start = cut + 1;
+    }
+    return out + ".slice";
+}
+
+GeneratedTree render_tree(const std::vector<exporting::ExportRow>& rows, std::string_view unit_dir,
+                          std::string_view source_path) {
+    GeneratedTree tree;
+    tree.reserve(rows.size() * 5);
+    const std::string source = literal(source_path);
+    std::string dir(unit_dir);
+    if (!dir.empty() && dir.back() != '/') dir += '/';
+
+    for (const auto& r : rows) {
+        std::string unit(generated_header);
+        unit += "\n[Unit]\nDescription=subu " + literal(r.name) + " (" + literal(r.id) + ")\nSourcePath=" + source +
+                "\nBefore=slices.target\n\n[Slice]\n";
+        tree.push_back({slice(r.name), Entry::Kind::File, std::move(unit)});
+    }
+    const std::string wants(wants_dir);
+    for (const auto& r : rows) {
+        // Every subu's slice is up from boot, so it is there (and in
+        // systemd-cgls) before anything runs in it.
+        tree.push_back({wants + '/' + slice(r.name), Entry::Kind::Symlink, "../" + slice(r.name)});
+        tree.push_back(
+            {wants + '/' + service("subu-netns", r.name), Entry::Kind::Symlink, dir + "subu-netns@.service"});
+        if (r.network == "up")
+            tree.push_back({wants + '/' + service("subu", r.name), Entry::Kind::Symlink, dir + "subu@.service"});
+    }
+    return tree;
+}
+
+}  // namespace subu::units
