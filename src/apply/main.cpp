@@ -100,15 +100,17 @@ int main(int argc, char** argv) {
         subu::reconcile::NetnsState desired;
         desired.exists = verb != "netns-down";
         desired.loopback_up = row->loopback == "up";
+        const auto converging = std::chrono::steady_clock::now();
         auto steps = subu::reconcile::converge(netns, ns, desired);
-        const auto us =
-            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        const auto now = std::chrono::steady_clock::now();
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - converging).count();
+        const auto total_us = std::chrono::duration_cast<std::chrono::microseconds>(now - started).count();
         std::string did;
         for (auto s : steps) did += (did.empty() ? "" : ", ") + std::string(subu::reconcile::to_string(s));
         subu::log::info("subu " + *name + " " + verb + ": " + (did.empty() ? "already as wanted" : did) + " (" +
-                            std::to_string(us) + " us)",
+                            std::to_string(us) + " us; " + std::to_string(total_us) + " us with reading the store)",
                         {{"SUBU_ID", row->id()}, {"SUBU_NAME", *name}, {"SUBU_APPLY_VERB", verb},
-                         {"SUBU_APPLY_USEC", std::to_string(us)}});
+                         {"SUBU_APPLY_USEC", std::to_string(us)}, {"SUBU_APPLY_TOTAL_USEC", std::to_string(total_us)}});
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "subu-apply: %s %s: %s\n", verb.c_str(), name->c_str(), e.what());

@@ -13,9 +13,17 @@ NetnsState observe(system::Namespaces& netns, const std::string& name) {
 
 std::vector<Step> converge(system::Namespaces& netns, const std::string& name, const NetnsState& desired) {
     auto steps = plan(desired, observe(netns, name));
-    for (auto step : steps) {
-        switch (step) {
-            case Step::MakeNetns: netns.ensure(name); break;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        switch (steps[i]) {
+            case Step::MakeNetns:
+                // Bringing loopback up right after is done from inside, in the same trip.
+                if (i + 1 < steps.size() && steps[i + 1] == Step::LoopbackUp) {
+                    netns.ensure(name, true);
+                    ++i;
+                } else {
+                    netns.ensure(name);
+                }
+                break;
             case Step::RemoveNetns: netns.remove(name); break;
             case Step::LoopbackUp: netns.set_loopback(name, true); break;
             case Step::LoopbackDown: netns.set_loopback(name, false); break;

@@ -96,7 +96,7 @@ void NetnsDirectory::prepare_dir() {
 
 bool NetnsDirectory::exists(std::string_view name) { return is_nsfs(path_of(name)); }
 
-bool NetnsDirectory::ensure(std::string_view name) {
+bool NetnsDirectory::ensure(std::string_view name, bool loopback_up) {
     const std::string path = path_of(name);
     prepare_dir();
     if (is_nsfs(path)) return false;
@@ -112,10 +112,15 @@ bool NetnsDirectory::ensure(std::string_view name) {
             err = errno;
             return;
         }
-        if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) < 0) err = errno;
+        if (mount("/proc/thread-self/ns/net", path.c_str(), "none", MS_BIND, nullptr) < 0) {
+            err = errno;
+            return;
+        }
+        if (loopback_up) err = loopback_flags(true, true, nullptr);
     });
     maker.join();
     if (err) {
+        umount2(path.c_str(), MNT_DETACH);
         unlink(path.c_str());
         throw_errno(err, "make the network namespace " + std::string(name));
     }

@@ -10,8 +10,10 @@ class Namespaces {
 public:
     virtual ~Namespaces() = default;
     virtual bool exists(std::string_view name) = 0;
-    // Ensures the namespace exists; returns true if this call made it.
-    virtual bool ensure(std::string_view name) = 0;
+    // Ensures the namespace exists; returns true if this call made it. A
+    // namespace made here gets its loopback up when `loopback_up` (one trip
+    // into the namespace instead of two).
+    virtual bool ensure(std::string_view name, bool loopback_up = false) = 0;
     // Ensures it is gone; absent is success.
     virtual void remove(std::string_view name) = 0;
     // The loopback link inside the namespace (which must exist).
@@ -23,7 +25,7 @@ class NetnsDirectory final : public Namespaces {
 public:
     explicit NetnsDirectory(std::string dir = "/run/netns") : dir_(std::move(dir)) {}
     bool exists(std::string_view name) override;
-    bool ensure(std::string_view name) override;
+    bool ensure(std::string_view name, bool loopback_up = false) override;
     void remove(std::string_view name) override;
     bool loopback_up(std::string_view name) override;
     void set_loopback(std::string_view name, bool up) override;

@@ -68,7 +68,7 @@ public:
     std::set<std::string> names;
     bool fail_ensure = false;
     bool exists(std::string_view n) override { return names.count(std::string(n)) > 0; }
-    bool ensure(std::string_view n) override {
+    bool ensure(std::string_view n, bool) override {
         if (fail_ensure) throw Failed("unshare failed (injected)");
         return names.insert(std::string(n)).second;
     }
