@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 
+#include "core/text.h"
 #include "subu/config.h"
 #include "subu/dbus/Manager1_proxy.h"
 
@@ -113,11 +114,6 @@ int usage_error(const std::string& what) {
     return Exit::usage;
 }
 
-std::string printable(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-    return out;
-}
 
 std::string pad(const std::string& s, std::size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
@@ -200,7 +196,7 @@ int dispatch(const std::vector<std::string>& args) {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},
         {"information", {1, 1}}, {"init", {0, 0}}, {"network", {2, 2}}, {"lo", {2, 2}}};
     auto a = arity.find(verb);
-    if (a == arity.end()) return usage_error("unknown verb '" + printable(verb) + "'");
+    if (a == arity.end()) return usage_error("unknown verb " + shown(verb));
     bool purge = false;
     if (verb == "remove" && !rest.empty() && rest[0] == "--purge") {
         purge = true;
@@ -212,7 +208,7 @@ int dispatch(const std::vector<std::string>& args) {
                                                                 : "at least " + std::to_string(a->second.first)) +
                            " argument(s), got " + std::to_string(rest.size()));
     for (const auto& r : rest)
-        if (r.size() > 1 && r[0] == '-') return usage_error("unknown option '" + printable(r) + "'");
+        if (r.size() > 1 && r[0] == '-') return usage_error("unknown option " + shown(r));
 
     if ((verb == "network" || verb == "lo") && rest[0] != "up" && rest[0] != "down")
         return usage_error("'" + verb + "' takes up or down, then the subu");
@@ -233,7 +229,7 @@ int dispatch(const std::vector<std::string>& args) {
     if (verb == "remove") {
         if (purge) m.RemoveSubuWithOptions(rest[0], {{"purge", sdbus::Variant(true)}});
         else m.RemoveSubu(rest[0]);
-        std::printf("Removed %s%s\n", printable(rest[0]).c_str(),
+        std::printf("Removed %s%s\n", rest[0].c_str(),
                     purge ? " and its home directory" : "; its home directory is kept");
         return Exit::ok;
     }
@@ -241,7 +237,7 @@ int dispatch(const std::vector<std::string>& args) {
     if (verb == "network" || verb == "lo") {
         if (verb == "network") m.SetNetwork(rest[1], rest[0]);
         else m.SetLoopback(rest[1], rest[0]);
-        std::printf("%s of %s is %s\n", verb == "network" ? "Network" : "Loopback", printable(rest[1]).c_str(),
+        std::printf("%s of %s is %s\n", verb == "network" ? "Network" : "Loopback", rest[1].c_str(),
                     rest[0].c_str());
         return Exit::ok;
     }

@@ -1,6 +1,8 @@
 // Reading the boot export back: every rule checked, nothing thrown, a bad line costing only its subu and its subtree.
 #include "export/parse.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <unordered_map>
@@ -97,28 +99,6 @@ std::string check_fields(Candidate& c, const std::unordered_map<std::string_view
 
 }  // namespace
 
-std::string shown(std::string_view s, std::size_t max) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '\t') {
-            out += "\\t";
-        } else if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c >= 0x20 && c < 0x7f) {
-            out += static_cast<char>(c);
-        } else {
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    out += '"';
-    if (s.size() > max) out += "...";
-    return out;
-}
 
 ParsedExport parse_export(std::string_view text) {
     ParsedExport out;

@@ -31,8 +31,4 @@ inline constexpr std::size_t max_line_length = 512;
 // order: a child can precede its parent, since ids are reused.
 ParsedExport parse_export(std::string_view text);
 
-// `s` shown to a person inside quotes: printable ASCII as is, anything else
-// as \xNN (tab as \t), cut after `max` bytes with "...".
-std::string shown(std::string_view s, std::size_t max = 48);
-
 }  // namespace subu::exporting

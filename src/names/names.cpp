@@ -5,28 +5,13 @@
 #include <charconv>
 
 #include "core/errors.h"
+#include "core/text.h"
 
 namespace subu::names {
 namespace {
 
-// Shows a token to a person without letting it break the message.
-std::string quoted(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c < 0x20 || c >= 0x7f) {
-            static const char* hex = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else out += static_cast<char>(c);
-    }
-    return out + "\"";
-}
+// Tokens are at most a few dozen bytes; show them whole.
+std::string quoted(std::string_view s) { return shown(s, 64); }
 
 bool is_lower_or_upper(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "names/names.h"
 #include "units/render.h"
 
@@ -22,13 +23,6 @@ std::string_view checked_state(std::string_view state, const char* what) {
     throw InvalidArgument(std::string("The ") + what + " state must be \"up\" or \"down\".");
 }
 
-std::string shown(std::string_view s) {
-    // References reach messages only after plausible_reference() or a
-    // lookup, but keep hostile bytes out of logs anyway.
-    std::string out;
-    for (unsigned char c : s) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-    return "\"" + out + "\"";
-}
 
 }  // namespace
 
@@ -51,7 +45,7 @@ void Subus::notify() {
 
 store::SubuRow Subus::find_or_throw(std::string_view ref) {
     if (!names::plausible_reference(ref))
-        throw InvalidArgument(shown(ref.substr(0, 40)) + " is not a subu id (subu_N) or name (Owner_Name).");
+        throw InvalidArgument(shown(ref, 40) + " is not a subu id (subu_N) or name (Owner_Name).");
     auto row = store_.find_subu(ref);
     if (!row || row->state == store::RowState::Creating)
         throw NotFound("There is no subu " + shown(ref) + "; `subu list` shows the subus you may see.");

@@ -21,6 +21,7 @@
 
 #include "export/export.h"
 #include "export/parse.h"
+#include "core/text.h"
 #include "names/names.h"
 #include "units/escape.h"
 #include "units/render.h"
@@ -439,8 +440,8 @@ TEST(TheExportParser, RejectsALastLineWithoutItsNewline) {
 }
 
 TEST(TheExportParser, ShowsHostileBytesSafelyAndShortly) {
-    EXPECT_EQ(exporting::shown("a\tb\r\n\"\\\x01\xff"), R"("a\tb\x0d\x0a\"\\\x01\xff")");
-    EXPECT_EQ(exporting::shown(std::string(100, 'x'), 4), "\"xxxx\"...");
+    EXPECT_EQ(subu::shown("a\tb\r\n\"\\\x01\xff"), R"("a\tb\x0d\x0a\"\\\x01\xff")");
+    EXPECT_EQ(subu::shown(std::string(100, 'x'), 4), "\"xxxx\"...");
     const auto p = exporting::parse_export(std::string(header) + "subu_1\tThomas_US\x1b[2J\t-\tup\tdown\n");
     ASSERT_EQ(p.problems.size(), 1u);
     EXPECT_EQ(p.problems[0], "line 3: byte 17 is not printable ASCII: \"subu_1\\tThomas_US\\x1b[2J\\t-\\tup\\tdown\"");
