@@ -1,5 +1,7 @@
 # Turns schema/NNNN-*.sql into a C++ table of migrations, in file-name order.
 set(body "// Generated from schema/*.sql at build time.\n#include \"store/migrations.h\"\nnamespace subu::store {\nconst std::vector<Migration>& migrations() {\n  static const std::vector<Migration> all = {\n")
+file(GLOB FILES ${SCHEMA_DIR}/*.sql)
+list(SORT FILES)
 set(version 0)
 foreach(f ${FILES})
   math(EXPR version "${version} + 1")

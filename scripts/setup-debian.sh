@@ -5,8 +5,11 @@ packages=(
     # build
     cmake g++ pkg-config libsdbus-c++-dev libsdbus-c++-bin libsystemd-dev libsqlitecpp-dev libsqlite3-dev
     googletest libgtest-dev libgmock-dev
+    libsodium-dev
+    libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
     systemd dbus passwd iproute2 util-linux bsdutils sqlite3 procps
+    wireguard-go wireguard-tools
 )
 missing=()
 for p in "${packages[@]}"; do

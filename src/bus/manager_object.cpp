@@ -3,21 +3,27 @@
 
 #include "bus/errors.h"
 #include "core/errors.h"
+#include "names/names.h"
+
+#include <unistd.h>
 #include "subu/config.h"
 
 namespace subu::bus {
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus)
+ManagerObject::ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
+                             service::WireGuards& wgs)
     : AdaptorInterfaces(connection, config::manager_path),
       connection_(connection),
       store_(store),
       subus_(subus),
+      wgs_(wgs),
       callers_(connection) {
     registerAdaptor();
 }
 
 ManagerObject::~ManagerObject() {
     objects_.clear();
+    wg_objects_.clear();
     unregisterAdaptor();
 }
 
@@ -33,7 +39,101 @@ void ManagerObject::publish(const store::SubuRow& row, bool announce) {
 
 void ManagerObject::publish_all() {
     for (const auto& row : subus_.list(auth::Caller{0})) publish(row, false);
+    for (const auto& row : wgs_.list(auth::Caller{0})) publish_wg(row, false);
 }
+
+void ManagerObject::publish_wg(const store::WgRow& row, bool announce) {
+    auto obj = std::make_unique<WgObject>(connection_, row);
+    auto* raw = obj.get();
+    wg_objects_[row.num] = std::move(obj);
+    if (announce) {
+        raw->emitInterfacesAddedSignal({"org.subu.WireGuard1"});
+        emitWireGuardNew(row.id(), raw->getObjectPath());
+    }
+}
+
+void ManagerObject::changed_wg(const store::WgRow& row) {
+    if (auto it = wg_objects_.find(row.num); it != wg_objects_.end()) it->second->update(row);
+}
+
+void ManagerObject::SetWireGuardPool(const std::string& cidr) {
+    guarded("SetWireGuardPool", [&] { wgs_.set_pool(callers_.of(getObject()), cidr); });
+}
+
+std::tuple<std::string, sdbus::ObjectPath> ManagerObject::MakeWireGuard(const std::string& endpoint) {
+    return guarded("MakeWireGuard", [&] {
+        auto row = wgs_.make(callers_.of(getObject()), endpoint);
+        publish_wg(row, true);
+        return std::tuple<std::string, sdbus::ObjectPath>{row.id(), wg_object_path(row)};
+    });
+}
+
+std::tuple<std::string, sdbus::ObjectPath, std::vector<std::string>> ManagerObject::ImportWireGuard(
+    const sdbus::UnixFd& config) {
+    return guarded("ImportWireGuard", [&] {
+        const auto caller = callers_.of(getObject());
+        // Read from the caller's descriptor: the caller opened the file with
+        // its own rights, so root never opens a path on someone's behalf.
+        std::string text;
+        char buf[4096];
+        for (;;) {
+            ssize_t n = ::read(config.get(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_errno("read the configuration passed to ImportWireGuard");
+            if (n == 0) break;
+            text.append(buf, static_cast<std::size_t>(n));
+            if (text.size() > 65536) throw InvalidArgument("The configuration is larger than 64 KiB; it is not a wg-quick file.");
+        }
+        auto [row, notes] = wgs_.import(caller, text);
+        publish_wg(row, true);
+        return std::tuple<std::string, sdbus::ObjectPath, std::vector<std::string>>{row.id(), wg_object_path(row), notes};
+    });
+}
+
+void ManagerObject::SetServerPublicKey(const std::string& wg, const std::string& key) {
+    guarded("SetServerPublicKey", [&] { changed_wg(wgs_.set_server_key(callers_.of(getObject()), wg, key)); });
+}
+
+void ManagerObject::SetWireGuardState(const std::string& wg, const std::string& state) {
+    guarded("SetWireGuardState", [&] { changed_wg(wgs_.set_state(callers_.of(getObject()), wg, state)); });
+}
+
+void ManagerObject::RemoveWireGuard(const std::string& wg) {
+    guarded("RemoveWireGuard", [&] {
+        auto row = wgs_.remove(callers_.of(getObject()), wg);
+        if (auto it = wg_objects_.find(row.num); it != wg_objects_.end()) {
+            const sdbus::ObjectPath path = it->second->getObjectPath();
+            it->second->emitInterfacesRemovedSignal({"org.subu.WireGuard1"});
+            wg_objects_.erase(it);
+            emitWireGuardRemoved(row.id(), path);
+        }
+    });
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> ManagerObject::ListWireGuards() {
+    return guarded("ListWireGuards", [&] {
+        std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> out;
+        for (const auto& w : wgs_.list(callers_.of(getObject())))
+            out.emplace_back(w.id(), w.endpoint, w.subu ? names::subu_id(*w.subu) : std::string(),
+                             sdbus::ObjectPath(wg_object_path(w)));
+        return out;
+    });
+}
+
+sdbus::ObjectPath ManagerObject::GetWireGuard(const std::string& wg) {
+    return guarded("GetWireGuard",
+                   [&] { return sdbus::ObjectPath(wg_object_path(wgs_.get(callers_.of(getObject()), wg))); });
+}
+
+void ManagerObject::Attach(const std::string& subu, const std::string& wg) {
+    guarded("Attach", [&] { changed_wg(wgs_.attach(callers_.of(getObject()), subu, wg)); });
+}
+
+void ManagerObject::Detach(const std::string& subu) {
+    guarded("Detach", [&] { changed_wg(wgs_.detach(callers_.of(getObject()), subu)); });
+}
+
+std::string ManagerObject::WireGuardPool() { return wgs_.pool(); }
 
 std::tuple<std::string, std::string, sdbus::ObjectPath> ManagerObject::MakeSubu(const std::vector<std::string>& path) {
     return guarded("MakeSubu", [&] {

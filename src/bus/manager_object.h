@@ -7,7 +7,9 @@
 
 #include "bus/callers.h"
 #include "bus/subu_object.h"
+#include "bus/wg_object.h"
 #include "service/subus.h"
+#include "service/wireguards.h"
 #include "subu/dbus/Manager1_adaptor.h"
 
 namespace subu::bus {
@@ -16,7 +18,8 @@ class ManagerObject final
     : public sdbus::AdaptorInterfaces<org::subu::Manager1_adaptor, sdbus::ObjectManager_adaptor,
                                       sdbus::Properties_adaptor> {
 public:
-    ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus);
+    ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
+                  service::WireGuards& wgs);
     ~ManagerObject();
 
     // Publishes an object for every ready subu (at start, after recovery).
@@ -32,6 +35,21 @@ private:
     void SetNetwork(const std::string& subu, const std::string& state) override;
     void SetLoopback(const std::string& subu, const std::string& state) override;
     void changed(const store::SubuRow& row);
+
+    void SetWireGuardPool(const std::string& cidr) override;
+    std::tuple<std::string, sdbus::ObjectPath> MakeWireGuard(const std::string& endpoint) override;
+    std::tuple<std::string, sdbus::ObjectPath, std::vector<std::string>> ImportWireGuard(
+        const sdbus::UnixFd& config) override;
+    void SetServerPublicKey(const std::string& wg, const std::string& key) override;
+    void SetWireGuardState(const std::string& wg, const std::string& state) override;
+    void RemoveWireGuard(const std::string& wg) override;
+    std::vector<sdbus::Struct<std::string, std::string, std::string, sdbus::ObjectPath>> ListWireGuards() override;
+    sdbus::ObjectPath GetWireGuard(const std::string& wg) override;
+    void Attach(const std::string& subu, const std::string& wg) override;
+    void Detach(const std::string& subu) override;
+    std::string WireGuardPool() override;
+    void publish_wg(const store::WgRow& row, bool announce);
+    void changed_wg(const store::WgRow& row);
     std::string Version() override;
     std::string StateDatabase() override;
     uint32_t SchemaVersion() override;
@@ -42,8 +60,10 @@ private:
     sdbus::IConnection& connection_;
     store::Store& store_;
     service::Subus& subus_;
+    service::WireGuards& wgs_;
     Callers callers_;
     std::map<std::uint32_t, std::unique_ptr<SubuObject>> objects_;
+    std::map<std::uint32_t, std::unique_ptr<WgObject>> wg_objects_;
 };
 
 }  // namespace subu::bus

@@ -3,7 +3,12 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -25,6 +30,10 @@ SYNOPSIS
     subu info SUBU            (also: information)
     subu network up|down SUBU
     subu lo up|down SUBU
+    subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
+    subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
+    subu attach WG SUBU WG_N
+    subu detach WG SUBU
     subu init
     subu help | usage | example | version
 
@@ -55,6 +64,20 @@ VERBS
                          loopback up). `network down` stops it; the namespace
                          stays, as after make.
     lo up|down SUBU      The loopback inside the subu's namespace, kept.
+    WG global CIDR       The IPv4 pool tunnel addresses come from (root).
+    WG make HOST:PORT    A tunnel to that server ([v6]:port too), with a key
+                         pair made on this host and the pool's first free
+                         address; prints its id. `WG info` shows OUR public
+                         key, to give to the server. Private keys stay in
+                         root-only files and are never shown.
+    WG import FILE       A tunnel from a wg-quick file (keys, Address, DNS,
+                         MTU, the peer); keys wg-quick alone uses are noted.
+    WG server_provided_public_key WG KEY
+                         The server's public key (44 characters of base64).
+    WG up|down WG        Whether the tunnel runs while its subu's is up.
+    WG list | info WG | remove WG
+    attach WG SUBU WG_N  Give a subu its tunnel (root).
+    detach WG SUBU       Take it away again.
     init                 Make sure the state store exists; say where it is.
     help                 This text.        usage     The synopsis only.
     example              A short session.  version   The version.
@@ -81,6 +104,9 @@ constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
        subu info SUBU
        subu network up|down SUBU
        subu lo up|down SUBU
+       subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
+       subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
+       subu attach WG SUBU WG_N | detach WG SUBU
        subu init
        subu help | usage | example | version
 )";
@@ -107,6 +133,8 @@ public:
 private:
     void onSubuNew(const std::string&, const sdbus::ObjectPath&) override {}
     void onSubuRemoved(const std::string&, const sdbus::ObjectPath&) override {}
+    void onWireGuardNew(const std::string&, const sdbus::ObjectPath&) override {}
+    void onWireGuardRemoved(const std::string&, const sdbus::ObjectPath&) override {}
 };
 
 int usage_error(const std::string& what) {
@@ -173,6 +201,124 @@ int cmd_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
     return Exit::ok;
 }
 
+std::map<std::string, sdbus::Variant> properties_of(sdbus::IConnection& c, const sdbus::ObjectPath& path,
+                                                   const char* iface) {
+    auto obj = sdbus::createProxy(c, config::bus_name, path);
+    std::map<std::string, sdbus::Variant> props;
+    obj->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withArguments(iface).storeResultsTo(props);
+    return props;
+}
+
+int cmd_wg_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
+    auto path = m.GetWireGuard(ref);
+    auto props = properties_of(c, path, "org.subu.WireGuard1");
+    auto str = [&](const char* k) { return props.count(k) ? props[k].get<std::string>() : std::string("?"); };
+    auto u32 = [&](const char* k) { return props.count(k) ? props[k].get<uint32_t>() : 0u; };
+    auto or_none = [](const std::string& s, const char* none) { return s.empty() ? std::string(none) : s; };
+    std::printf("Id:                  %s\n", str("Id").c_str());
+    std::printf("Endpoint:            %s\n", str("Endpoint").c_str());
+    std::printf("Address:             %s\n", str("Address").c_str());
+    std::printf("Our public key:      %s   (give this to the server)\n", str("PublicKey").c_str());
+    std::printf("Server public key:   %s\n", or_none(str("ServerPublicKey"), "(none yet: subu WG server_provided_public_key)").c_str());
+    std::printf("Attached subu:       %s\n", or_none(str("AttachedSubu"), "(none)").c_str());
+    std::printf("State:               %s\n", str("State").c_str());
+    std::printf("DNS:                 %s\n", or_none(str("Dns"), "(none)").c_str());
+    std::printf("MTU:                 %u\n", u32("Mtu"));
+    std::printf("Allowed IPs:         %s\n", str("AllowedIPs").c_str());
+    const uint32_t keepalive = u32("PersistentKeepalive");
+    std::printf("Keepalive:           %s\n", keepalive ? (std::to_string(keepalive) + " s").c_str() : "off");
+    std::printf("Preshared key:       %s\n",
+                props.count("HasPresharedKey") && props["HasPresharedKey"].get<bool>() ? "yes (kept on the host)" : "no");
+    std::printf("Object:              %s\n", path.c_str());
+    return Exit::ok;
+}
+
+int cmd_wg_list(Manager& m) {
+    auto rows = m.ListWireGuards();
+    if (rows.empty()) {
+        std::printf("No tunnels. Make one with: subu WG make HOST:PORT\n");
+        return Exit::ok;
+    }
+    std::size_t wid = 2, wep = 8;
+    for (const auto& r : rows) {
+        wid = std::max(wid, r.get<0>().size());
+        wep = std::max(wep, r.get<1>().size());
+    }
+    std::printf("%s  %s  %s\n", pad("ID", wid).c_str(), pad("ENDPOINT", wep).c_str(), "SUBU");
+    for (const auto& r : rows)
+        std::printf("%s  %s  %s\n", pad(r.get<0>(), wid).c_str(), pad(r.get<1>(), wep).c_str(),
+                    r.get<2>().empty() ? "-" : r.get<2>().c_str());
+    return Exit::ok;
+}
+
+// The WireGuard verbs of the original specification: `WG ...`, `attach WG ...`, `detach WG ...`.
+int wg_verbs(const std::string& verb, const std::vector<std::string>& rest) {
+    static const std::map<std::string, std::size_t> wg_arity = {
+        {"global", 1}, {"make", 1}, {"import", 1}, {"list", 0}, {"info", 1}, {"information", 1},
+        {"server_provided_public_key", 2}, {"up", 1}, {"down", 1}, {"remove", 1}};
+    if (verb == "attach" || verb == "detach") {
+        const std::size_t want = verb == "attach" ? 3 : 2;
+        if (rest.size() != want || rest[0] != "WG")
+            return usage_error(verb == "attach" ? "usage: subu attach WG SUBU WG_N" : "usage: subu detach WG SUBU");
+    } else {
+        if (rest.empty()) return usage_error("'WG' needs a verb: global, make, import, list, info, "
+                                             "server_provided_public_key, up, down or remove");
+        auto a = wg_arity.find(rest[0]);
+        if (a == wg_arity.end()) return usage_error("unknown WG verb " + shown(rest[0]));
+        if (rest.size() - 1 != a->second)
+            return usage_error("'WG " + rest[0] + "' takes " + std::to_string(a->second) + " argument(s)");
+    }
+    // The file is opened here, with the caller's own rights, and handed over as a descriptor.
+    sdbus::UnixFd config_fd;
+    if (verb == "WG" && rest[0] == "import") {
+        int fd = ::open(rest[1].c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            std::fprintf(stderr, "subu: cannot open %s: %s\n", shown(rest[1], 200).c_str(), std::strerror(errno));
+            return Exit::not_found;
+        }
+        config_fd = sdbus::UnixFd(fd, sdbus::adopt_fd);
+    }
+    auto connection = sdbus::createSystemBusConnection();
+    Manager m(*connection);
+    if (verb == "attach") {
+        m.Attach(rest[1], rest[2]);
+        std::printf("Attached %s to %s\n", rest[2].c_str(), rest[1].c_str());
+        return Exit::ok;
+    }
+    if (verb == "detach") {
+        m.Detach(rest[1]);
+        std::printf("Detached the tunnel of %s\n", rest[1].c_str());
+        return Exit::ok;
+    }
+    const std::string& sub = rest[0];
+    if (sub == "global") {
+        m.SetWireGuardPool(rest[1]);
+        std::printf("Tunnel addresses come from %s\n", m.WireGuardPool().c_str());
+    } else if (sub == "make") {
+        auto [id, path] = m.MakeWireGuard(rest[1]);
+        auto props = properties_of(*connection, path, "org.subu.WireGuard1");
+        std::printf("%s  %s\n", id.c_str(), props["Address"].get<std::string>().c_str());
+    } else if (sub == "import") {
+        auto [id, path, notes] = m.ImportWireGuard(config_fd);
+        for (const auto& n : notes) std::fprintf(stderr, "subu: note: %s\n", n.c_str());
+        std::printf("%s\n", id.c_str());
+    } else if (sub == "list") {
+        return cmd_wg_list(m);
+    } else if (sub == "info" || sub == "information") {
+        return cmd_wg_info(*connection, m, rest[1]);
+    } else if (sub == "server_provided_public_key") {
+        m.SetServerPublicKey(rest[1], rest[2]);
+        std::printf("The server key of %s is set\n", rest[1].c_str());
+    } else if (sub == "up" || sub == "down") {
+        m.SetWireGuardState(rest[1], sub);
+        std::printf("%s is %s\n", rest[1].c_str(), sub.c_str());
+    } else if (sub == "remove") {
+        m.RemoveWireGuard(rest[1]);
+        std::printf("Removed %s and its keys\n", rest[1].c_str());
+    }
+    return Exit::ok;
+}
+
 int dispatch(const std::vector<std::string>& args) {
     const std::string& verb = args[0];
     auto rest = std::vector<std::string>(args.begin() + 1, args.end());
@@ -192,6 +338,7 @@ int dispatch(const std::vector<std::string>& args) {
         std::printf("subu %s\n", config::version);
         return Exit::ok;
     }
+    if (verb == "WG" || verb == "attach" || verb == "detach") return wg_verbs(verb, rest);
     static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},
         {"information", {1, 1}}, {"init", {0, 0}}, {"network", {2, 2}}, {"lo", {2, 2}}};

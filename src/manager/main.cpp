@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "export/export.h"
 #include "service/subus.h"
+#include "service/wireguards.h"
 #include "store/store.h"
 #include "subu/config.h"
 #include "system/accounts.h"
@@ -125,9 +126,11 @@ int main(int argc, char** argv) {
         subu::service::Subus subus(store, accounts, netns, units);
         subus.on_change([&] { subu::exporting::write(store, export_path); });
         subus.recover();
+        subu::service::WireGuards wgs(store, subus, dir + "/keys");
+        wgs.recover();
 
         auto connection = sdbus::createSystemBusConnection();
-        subu::bus::ManagerObject manager(*connection, store, subus);
+        subu::bus::ManagerObject manager(*connection, store, subus, wgs);
         manager.publish_all();
         // The name is taken last: a caller activated by it finds every object in place.
         connection->requestName(subu::config::bus_name);

@@ -55,8 +55,8 @@ std::string full_name(const std::vector<std::string>& path) {
     return name;
 }
 
-std::optional<std::uint32_t> parse_subu_id(std::string_view s) {
-    constexpr std::string_view prefix = "subu_";
+namespace {
+std::optional<std::uint32_t> parse_id(std::string_view s, std::string_view prefix) {
     if (s.size() <= prefix.size() || s.substr(0, prefix.size()) != prefix) return std::nullopt;
     auto digits = s.substr(prefix.size());
     if (digits.size() > 9 || digits.front() == '0') return std::nullopt;
@@ -65,6 +65,12 @@ std::optional<std::uint32_t> parse_subu_id(std::string_view s) {
     if (ec != std::errc() || p != digits.data() + digits.size() || n == 0) return std::nullopt;
     return n;
 }
+}  // namespace
+
+std::optional<std::uint32_t> parse_subu_id(std::string_view s) { return parse_id(s, "subu_"); }
+std::optional<std::uint32_t> parse_wg_id(std::string_view s) { return parse_id(s, "WG_"); }
+std::string wg_id(std::uint32_t num) { return "WG_" + std::to_string(num); }
+
 
 std::string subu_id(std::uint32_t num) { return "subu_" + std::to_string(num); }
 

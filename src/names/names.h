@@ -20,6 +20,10 @@ std::string full_name(const std::vector<std::string>& path);
 // "subu_12" -> 12; nullopt when `s` is not exactly an id of that form.
 std::optional<std::uint32_t> parse_subu_id(std::string_view s);
 std::string subu_id(std::uint32_t num);
+// "WG_3" -> 3, likewise.
+std::optional<std::uint32_t> parse_wg_id(std::string_view s);
+std::string wg_id(std::uint32_t num);
+
 
 // The network namespace of subu N: "ns-subu_N".
 std::string netns_name(std::uint32_t num);

@@ -13,6 +13,10 @@
 namespace subu::store {
 namespace {
 
+constexpr const char* wg_columns =
+    "num, endpoint, address, public_key, server_public_key, dns, mtu, allowed_ips, keepalive, state, subu, "
+    "preshared_key";
+
 constexpr const char* subu_columns =
     "num, name, masu, parent, uid, state, network, loopback, home_kept, created_at";
 
@@ -35,6 +39,7 @@ std::string_view to_string(RowState s) {
 }
 
 std::string SubuRow::id() const { return names::subu_id(num); }
+std::string WgRow::id() const { return names::wg_id(num); }
 
 Store::Store(const std::string& path)
     : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
@@ -193,6 +198,107 @@ void Store::set_loopback(std::uint32_t num, const std::string& state) {
 
 void Store::delete_subu(std::uint32_t num) {
     SQLite::Statement q(db_, "DELETE FROM subu WHERE num = ?");
+    q.bind(1, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+WgRow Store::wg_from(SQLite::Statement& q) {
+    WgRow r;
+    r.num = static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+    r.endpoint = q.getColumn(1).getString();
+    r.address = q.getColumn(2).getString();
+    r.public_key = q.getColumn(3).isNull() ? "" : q.getColumn(3).getString();
+    r.server_public_key = q.getColumn(4).isNull() ? "" : q.getColumn(4).getString();
+    r.dns = q.getColumn(5).isNull() ? "" : q.getColumn(5).getString();
+    r.mtu = static_cast<std::uint32_t>(q.getColumn(6).getInt64());
+    r.allowed_ips = q.getColumn(7).getString();
+    r.keepalive = q.getColumn(8).isNull() ? 0 : static_cast<std::uint32_t>(q.getColumn(8).getInt64());
+    r.state = q.getColumn(9).getString();
+    if (!q.getColumn(10).isNull()) r.subu = static_cast<std::uint32_t>(q.getColumn(10).getInt64());
+    r.has_preshared_key = q.getColumn(11).getInt() != 0;
+    return r;
+}
+
+std::optional<WgRow> Store::wg_by_num(std::uint32_t num) {
+    SQLite::Statement q(db_, std::string("SELECT ") + wg_columns + " FROM wg WHERE num = ?");
+    q.bind(1, static_cast<std::int64_t>(num));
+    if (!q.executeStep()) return std::nullopt;
+    return wg_from(q);
+}
+
+std::optional<WgRow> Store::find_wg(std::string_view ref) {
+    if (auto num = names::parse_wg_id(ref)) return wg_by_num(*num);
+    return std::nullopt;
+}
+
+std::optional<WgRow> Store::wg_of_subu(std::uint32_t subu_num) {
+    SQLite::Statement q(db_, std::string("SELECT ") + wg_columns + " FROM wg WHERE subu = ?");
+    q.bind(1, static_cast<std::int64_t>(subu_num));
+    if (!q.executeStep()) return std::nullopt;
+    return wg_from(q);
+}
+
+std::vector<WgRow> Store::wgs() {
+    SQLite::Statement q(db_, std::string("SELECT ") + wg_columns + " FROM wg ORDER BY num");
+    std::vector<WgRow> out;
+    while (q.executeStep()) out.push_back(wg_from(q));
+    return out;
+}
+
+std::uint32_t Store::first_free_wg_num() {
+    SQLite::Statement q(db_,
+                        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM wg WHERE num = 1) THEN 1 ELSE "
+                        "(SELECT min(a.num) + 1 FROM wg a WHERE NOT EXISTS "
+                        "(SELECT 1 FROM wg b WHERE b.num = a.num + 1)) END");
+    q.executeStep();
+    return static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+}
+
+void Store::insert_wg(const WgRow& r) {
+    SQLite::Statement q(db_, std::string("INSERT INTO wg (") + wg_columns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.bind(1, static_cast<std::int64_t>(r.num));
+    q.bind(2, r.endpoint);
+    q.bind(3, r.address);
+    q.bind(4, r.public_key);
+    if (r.server_public_key.empty()) q.bind(5);
+    else q.bind(5, r.server_public_key);
+    if (r.dns.empty()) q.bind(6);
+    else q.bind(6, r.dns);
+    q.bind(7, static_cast<std::int64_t>(r.mtu));
+    q.bind(8, r.allowed_ips);
+    q.bind(9, static_cast<std::int64_t>(r.keepalive));
+    q.bind(10, r.state);
+    if (r.subu) q.bind(11, static_cast<std::int64_t>(*r.subu));
+    else q.bind(11);
+    q.bind(12, r.has_preshared_key ? 1 : 0);
+    q.exec();
+}
+
+void Store::set_wg_server_key(std::uint32_t num, const std::string& key) {
+    SQLite::Statement q(db_, "UPDATE wg SET server_public_key = ? WHERE num = ?");
+    q.bind(1, key);
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::set_wg_subu(std::uint32_t num, std::optional<std::uint32_t> subu) {
+    SQLite::Statement q(db_, "UPDATE wg SET subu = ? WHERE num = ?");
+    if (subu) q.bind(1, static_cast<std::int64_t>(*subu));
+    else q.bind(1);
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::set_wg_state(std::uint32_t num, const std::string& state) {
+    SQLite::Statement q(db_, "UPDATE wg SET state = ? WHERE num = ?");
+    q.bind(1, state);
+    q.bind(2, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+void Store::delete_wg(std::uint32_t num) {
+    SQLite::Statement q(db_, "DELETE FROM wg WHERE num = ?");
     q.bind(1, static_cast<std::int64_t>(num));
     q.exec();
 }

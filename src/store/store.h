@@ -31,6 +31,25 @@ struct SubuRow {
     std::string id() const;
 };
 
+// A WireGuard tunnel. Its private key (and preshared key) live in key files,
+// never here.
+struct WgRow {
+    std::uint32_t num = 0;
+    std::string endpoint;           // host:port as given
+    std::string address;            // the subu side, "192.168.112.2/32"
+    std::string public_key;         // ours, base64
+    std::string server_public_key;  // the peer's, base64, "" until given
+    std::string dns;                // comma-separated, "" for none
+    std::uint32_t mtu = 1420;
+    std::string allowed_ips = "0.0.0.0/0,::/0";
+    std::uint32_t keepalive = 0;
+    bool has_preshared_key = false;
+    std::string state = "up";       // "up"/"down" as the person wants it
+    std::optional<std::uint32_t> subu;  // attached subu's num
+
+    std::string id() const;
+};
+
 class Store {
 public:
     // Opens (creating if missing) and migrates the database at `path`.
@@ -64,6 +83,18 @@ public:
     void set_loopback(std::uint32_t num, const std::string& state);
     void delete_subu(std::uint32_t num);
 
+    std::optional<WgRow> wg_by_num(std::uint32_t num);
+    // An id ("WG_3").
+    std::optional<WgRow> find_wg(std::string_view ref);
+    std::optional<WgRow> wg_of_subu(std::uint32_t subu_num);
+    std::vector<WgRow> wgs();
+    std::uint32_t first_free_wg_num();
+    void insert_wg(const WgRow& row);
+    void set_wg_server_key(std::uint32_t num, const std::string& key);
+    void set_wg_subu(std::uint32_t num, std::optional<std::uint32_t> subu);
+    void set_wg_state(std::uint32_t num, const std::string& state);
+    void delete_wg(std::uint32_t num);
+
     std::optional<std::string> meta(std::string_view key);
     void set_meta(std::string_view key, std::string_view value);
     void delete_meta(std::string_view key);
@@ -71,6 +102,7 @@ public:
 private:
     void migrate();
     SubuRow row_from(SQLite::Statement& q);
+    WgRow wg_from(SQLite::Statement& q);
 
     std::string path_;
     SQLite::Database db_;

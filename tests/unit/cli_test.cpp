@@ -17,6 +17,13 @@ TEST(TheCli, RejectsUnknownVerbsAndWrongArityAsUsageErrors) {
     EXPECT_EQ(run({"network", "sideways", "subu_1"}), Exit::usage);
     EXPECT_EQ(run({"network", "up"}), Exit::usage);
     EXPECT_EQ(run({"lo", "UP", "subu_1"}), Exit::usage);
+    EXPECT_EQ(run({"WG"}), Exit::usage);
+    EXPECT_EQ(run({"WG", "frob"}), Exit::usage);
+    EXPECT_EQ(run({"WG", "make"}), Exit::usage);
+    EXPECT_EQ(run({"WG", "server_provided_public_key", "WG_1"}), Exit::usage);
+    EXPECT_EQ(run({"attach", "subu_1", "WG_1"}), Exit::usage);
+    EXPECT_EQ(run({"detach", "WG"}), Exit::usage);
+    EXPECT_EQ(run({"WG", "import", "/nonexistent/wg0.conf"}), Exit::not_found);
 }
 
 TEST(TheCli, AnswersHelpWithoutTheBus) {
