@@ -56,6 +56,18 @@ void ManagerObject::changed_wg(const store::WgRow& row) {
     if (auto it = wg_objects_.find(row.num); it != wg_objects_.end()) it->second->update(row);
 }
 
+void ManagerObject::SetOption(const std::string& subu, const std::string& name, const std::string& value) {
+    guarded("SetOption", [&] { subus_.set_option(callers_.of(getObject()), subu, name, value); });
+}
+
+std::string ManagerObject::GetOption(const std::string& subu, const std::string& name) {
+    return guarded("GetOption", [&] { return subus_.get_option(callers_.of(getObject()), subu, name); });
+}
+
+std::map<std::string, std::string> ManagerObject::ListOptions(const std::string& subu) {
+    return guarded("ListOptions", [&] { return subus_.list_options(callers_.of(getObject()), subu); });
+}
+
 void ManagerObject::SetWireGuardPool(const std::string& cidr) {
     guarded("SetWireGuardPool", [&] { wgs_.set_pool(callers_.of(getObject()), cidr); });
 }

@@ -36,6 +36,9 @@ private:
     void SetLoopback(const std::string& subu, const std::string& state) override;
     void changed(const store::SubuRow& row);
 
+    void SetOption(const std::string& subu, const std::string& name, const std::string& value) override;
+    std::string GetOption(const std::string& subu, const std::string& name) override;
+    std::map<std::string, std::string> ListOptions(const std::string& subu) override;
     void SetWireGuardPool(const std::string& cidr) override;
     std::tuple<std::string, sdbus::ObjectPath> MakeWireGuard(const std::string& endpoint) override;
     std::tuple<std::string, sdbus::ObjectPath, std::vector<std::string>> ImportWireGuard(

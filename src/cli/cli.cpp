@@ -30,6 +30,7 @@ SYNOPSIS
     subu info SUBU            (also: information)
     subu network up|down SUBU
     subu lo up|down SUBU
+    subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU
     subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
     subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
     subu attach WG SUBU WG_N
@@ -64,6 +65,11 @@ VERBS
                          loopback up). `network down` stops it; the namespace
                          stays, as after make.
     lo up|down SUBU      The loopback inside the subu's namespace, kept.
+    option set SUBU NAME VALUE
+                         Set an option of the subu; `option get SUBU NAME`
+                         and `option list SUBU` show them. The options:
+                         isolation none|standard|strict|quantum (standard),
+                         local_forwarding on|off (off), steer_enabled on|off (on).
     WG global CIDR       The IPv4 pool tunnel addresses come from (root).
     WG make HOST:PORT    A tunnel to that server ([v6]:port too), with a key
                          pair made on this host and the pool's first free
@@ -104,6 +110,7 @@ constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
        subu info SUBU
        subu network up|down SUBU
        subu lo up|down SUBU
+       subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU
        subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
        subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
        subu attach WG SUBU WG_N | detach WG SUBU
@@ -319,6 +326,26 @@ int wg_verbs(const std::string& verb, const std::vector<std::string>& rest) {
     return Exit::ok;
 }
 
+int option_verbs(const std::vector<std::string>& rest) {
+    static const std::map<std::string, std::size_t> arity = {{"set", 3}, {"get", 2}, {"list", 1}};
+    if (rest.empty()) return usage_error("'option' needs set, get or list");
+    auto a = arity.find(rest[0]);
+    if (a == arity.end()) return usage_error("unknown option verb " + shown(rest[0]));
+    if (rest.size() - 1 != a->second)
+        return usage_error("'option " + rest[0] + "' takes " + std::to_string(a->second) + " argument(s)");
+    auto connection = sdbus::createSystemBusConnection();
+    Manager m(*connection);
+    if (rest[0] == "set") {
+        m.SetOption(rest[1], rest[2], rest[3]);
+        std::printf("%s of %s is %s\n", rest[2].c_str(), rest[1].c_str(), m.GetOption(rest[1], rest[2]).c_str());
+    } else if (rest[0] == "get") {
+        std::printf("%s\n", m.GetOption(rest[1], rest[2]).c_str());
+    } else {
+        for (const auto& [name, value] : m.ListOptions(rest[1])) std::printf("%-18s %s\n", name.c_str(), value.c_str());
+    }
+    return Exit::ok;
+}
+
 int dispatch(const std::vector<std::string>& args) {
     const std::string& verb = args[0];
     auto rest = std::vector<std::string>(args.begin() + 1, args.end());
@@ -339,6 +366,7 @@ int dispatch(const std::vector<std::string>& args) {
         return Exit::ok;
     }
     if (verb == "WG" || verb == "attach" || verb == "detach") return wg_verbs(verb, rest);
+    if (verb == "option") return option_verbs(rest);
     static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},
         {"information", {1, 1}}, {"init", {0, 0}}, {"network", {2, 2}}, {"lo", {2, 2}}};

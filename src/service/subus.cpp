@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "names/names.h"
+#include "options/options.h"
 #include "units/render.h"
 
 namespace subu::service {
@@ -350,6 +351,37 @@ store::SubuRow Subus::set_network(const auth::Caller& caller, std::string_view r
     log::info("Network of " + row.name + " is " + std::string(state),
               {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
     return row;
+}
+
+std::string Subus::set_option(const auth::Caller& caller, std::string_view ref, std::string_view name,
+                              std::string_view value) {
+    const std::string canonical = options::normalized(name, value);
+    auto row = find_or_throw(ref);
+    if (!auth::allowed(caller, auth::Action::Configure, owner_uid(row)))
+        throw AccessDenied("Only " + row.masu + " or root may change the options of " + row.name + ".");
+    store_.write([&] {
+        // Checked again under the write lock: the subu may be going away.
+        auto now = store_.subu_by_num(row.num);
+        if (!now || now->name != row.name || now->state != store::RowState::Ready)
+            throw NotFound("The subu " + row.name + " is being removed.");
+        store_.set_option(row.num, std::string(name), canonical);
+    });
+    log::info("Option " + std::string(name) + " of " + row.name + " is " + canonical,
+              {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_OPTION", std::string(name)},
+               {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+    return canonical;
+}
+
+std::string Subus::get_option(const auth::Caller& caller, std::string_view ref, std::string_view name) {
+    auto all = list_options(caller, ref);
+    auto it = all.find(std::string(name));
+    if (it == all.end()) options::normalized(name, "");  // throws, naming the known options
+    return it->second;
+}
+
+std::map<std::string, std::string> Subus::list_options(const auth::Caller& caller, std::string_view ref) {
+    auto row = get(caller, ref);
+    return options::effective(store_.options_of(row.num));
 }
 
 store::SubuRow Subus::set_loopback(const auth::Caller& caller, std::string_view ref, std::string_view state) {

@@ -1,6 +1,7 @@
 // The subu lifecycle over the store and the system seams: make, remove, list, get, recover.
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,12 @@ public:
     // Persists the subu's network as up (with its loopback) or down, and
     // starts or stops subu@NAME.service; on failure the old state is back.
     store::SubuRow set_network(const auth::Caller& caller, std::string_view ref, std::string_view state);
+    // Options: set one (validated, canonical), read one or all (with fallbacks).
+    std::string set_option(const auth::Caller& caller, std::string_view ref, std::string_view name,
+                           std::string_view value);
+    std::string get_option(const auth::Caller& caller, std::string_view ref, std::string_view name);
+    std::map<std::string, std::string> list_options(const auth::Caller& caller, std::string_view ref);
+
     // Persists the loopback state and applies it if the namespace is up.
     store::SubuRow set_loopback(const auth::Caller& caller, std::string_view ref, std::string_view state);
     store::SubuRow get(const auth::Caller& caller, std::string_view ref);

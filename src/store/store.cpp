@@ -303,6 +303,23 @@ void Store::delete_wg(std::uint32_t num) {
     q.exec();
 }
 
+std::map<std::string, std::string> Store::options_of(std::uint32_t subu) {
+    SQLite::Statement q(db_, "SELECT name, value FROM options WHERE subu = ?");
+    q.bind(1, static_cast<std::int64_t>(subu));
+    std::map<std::string, std::string> out;
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    return out;
+}
+
+void Store::set_option(std::uint32_t subu, const std::string& name, const std::string& value) {
+    SQLite::Statement q(db_, "INSERT INTO options (subu, name, value) VALUES (?, ?, ?) "
+                             "ON CONFLICT(subu, name) DO UPDATE SET value = excluded.value");
+    q.bind(1, static_cast<std::int64_t>(subu));
+    q.bind(2, name);
+    q.bind(3, value);
+    q.exec();
+}
+
 std::optional<std::string> Store::meta(std::string_view key) {
     SQLite::Statement q(db_, "SELECT value FROM meta WHERE key = ?");
     q.bind(1, std::string(key));

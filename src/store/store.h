@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,6 +95,10 @@ public:
     void set_wg_subu(std::uint32_t num, std::optional<std::uint32_t> subu);
     void set_wg_state(std::uint32_t num, const std::string& state);
     void delete_wg(std::uint32_t num);
+
+    // A subu's options as set (not the fallbacks).
+    std::map<std::string, std::string> options_of(std::uint32_t subu);
+    void set_option(std::uint32_t subu, const std::string& name, const std::string& value);
 
     std::optional<std::string> meta(std::string_view key);
     void set_meta(std::string_view key, std::string_view value);

@@ -191,6 +191,20 @@ check "subu-apply killed mid-way, then run again, converges" in_box sh -c '
   systemctl start subu@Thomas_local && ip netns exec ns-subu_3 ip -o link show lo | grep LOWER_UP'
 in_box subu network down Thomas_local >/dev/null
 
+echo "# options"
+check_output "option list shows every option with its default" 'steer_enabled +on' in_box subu option list Thomas_US
+check_output "Thomas sets an option of his subu without sudo" '^isolation of Thomas_US is strict$' in_box runuser -u Thomas -- subu option set Thomas_US isolation strict
+check_output "option get reads it back" '^strict$' in_box subu option get subu_1 isolation
+check_output "GetOption over busctl" '^s "strict"$' in_box busctl call $M GetOption ss Thomas_US isolation
+before=$(snapshot)
+check_fails "an unknown option is refused" 2 'There is no option "colour"' in_box subu option set Thomas_US colour blue
+check_fails "a bad value is refused" 2 'takes none, standard, strict, quantum' in_box subu option set Thomas_US isolation total
+check_fails "SetOption with a hostile value" 1 'takes on, off' in_box busctl call $M SetOption sss Thomas_US steer_enabled $'on\n'
+check_fails "Mallory cannot set Thomas's options" 5 'Only Thomas or root' in_box runuser -u Mallory -- subu option set Thomas_US isolation none
+check_fails "Mallory cannot read them" 5 'Only Thomas or root' in_box runuser -u Mallory -- subu option list Thomas_US
+after=$(snapshot)
+if [[ $before == "$after" ]]; then ok "refused option requests changed nothing"; else not_ok "refused option requests changed nothing" "$(diff <(echo "$before") <(echo "$after"))"; fi
+
 echo "# WireGuard tunnels: pool, keys, attach"
 before=$(snapshot)
 check_fails "WG make before a pool says how to set one" 2 'subu WG global' in_box subu WG make vpn.example.net:51820

@@ -406,3 +406,18 @@ TEST_F(TheSubuService, KeepsAChangeWhenTheHookFails) {
     EXPECT_NO_THROW(service->make(root, {"Thomas", "US"}));
     EXPECT_EQ(store->find_subu("Thomas_US")->state, store::RowState::Ready);
 }
+
+TEST_F(TheSubuService, KeepsOptionsOwnersSetAndRefusesTheRest) {
+    service->make(thomas, {"Thomas", "US"});
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "steer_enabled"), "on");
+    EXPECT_EQ(service->set_option(thomas, "Thomas_US", "isolation", "strict"), "strict");
+    EXPECT_EQ(service->list_options(root, "subu_1").at("isolation"), "strict");
+    auto before = store->options_of(1);
+    EXPECT_THROW(service->set_option(thomas, "Thomas_US", "isolation", "total"), InvalidArgument);
+    EXPECT_THROW(service->set_option(thomas, "Thomas_US", "nope", "on"), InvalidArgument);
+    EXPECT_THROW(service->set_option(mallory, "Thomas_US", "isolation", "none"), AccessDenied);
+    EXPECT_THROW(service->get_option(mallory, "Thomas_US", "isolation"), AccessDenied);
+    EXPECT_THROW(service->get_option(thomas, "Thomas_US", "nope"), InvalidArgument);
+    EXPECT_THROW(service->set_option(root, "subu_9", "isolation", "none"), NotFound);
+    EXPECT_EQ(store->options_of(1), before);
+}
