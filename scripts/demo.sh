@@ -22,6 +22,16 @@ show subu list
 show subu info Thomas_US
 show id Thomas_US
 show ip netns exec ns-subu_1 ip -br link
+show subu network up Thomas_US
+show systemctl status subu@Thomas_US --no-pager -n 3
+show ip netns exec ns-subu_1 ip -br link
+show systemd-cgls --all --no-pager /subu.slice
+show subu option set Thomas_US isolation strict
+show subu option list Thomas_US
+show subu WG global 192.168.112.0/24
+show subu WG make vpn.example.net:51820
+show subu attach WG subu_1 WG_1
+show subu WG info WG_1
 show subu make Thomas U_S
 show subu remove Thomas_US
 show subu remove Thomas_US_Rabbit
