@@ -51,8 +51,11 @@ int usage_error(const std::string& what) {
     return 2;
 }
 
-// Serves the bus until SIGTERM or SIGINT.
-void serve(sdbus::IConnection& connection) {
+// How long the bus must be quiet before a pending systemd reload runs.
+constexpr int reload_after_idle_ms = 300;
+
+// Serves the bus until SIGTERM or SIGINT; reloads systemd once a burst of changes is over.
+void serve(sdbus::IConnection& connection, subu::service::Subus& subus) {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -71,15 +74,21 @@ void serve(sdbus::IConnection& connection) {
             const uint64_t now_us = static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_nsec) / 1000u;
             timeout_ms = pd.timeout_usec <= now_us ? 0 : static_cast<int>((pd.timeout_usec - now_us + 999) / 1000);
         }
+        if (subus.reload_pending() && (timeout_ms < 0 || timeout_ms > reload_after_idle_ms))
+            timeout_ms = reload_after_idle_ms;
         pollfd fds[2] = {{pd.fd, pd.events, 0}, {sfd, POLLIN, 0}};
-        if (poll(fds, 2, timeout_ms) < 0) {
+        int ready = poll(fds, 2, timeout_ms);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             subu::throw_errno("poll the bus");
         }
+        if (ready == 0) subus.flush_reload();
         if (fds[1].revents & POLLIN) {
             signalfd_siginfo si{};
             if (read(sfd, &si, sizeof si) == sizeof si) {
                 subu::log::info(std::string("Stopping on ") + strsignal(static_cast<int>(si.ssi_signo)));
+                // A reload still pending is left to the next boot or start:
+                // the generator reads the export, which is already written.
                 close(sfd);
                 return;
             }
@@ -136,7 +145,7 @@ int main(int argc, char** argv) {
         connection->requestName(subu::config::bus_name);
         subu::log::info(std::string("Serving ") + subu::config::bus_name + " with state in " + db,
                         {{"SUBU_STATE_DB", db}, {"SUBU_SCHEMA_VERSION", std::to_string(store.schema_version())}});
-        serve(*connection);
+        serve(*connection, subus);
         connection->releaseName(subu::config::bus_name);
         return 0;
     } catch (const std::exception& e) {

@@ -123,11 +123,11 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         });
         row.uid = made.uid;
         row.state = store::RowState::Ready;
-        // The generator learns of the subu from the export; then its slice
-        // comes up and its namespace unit makes the namespace (lo down, as
-        // the row says).
-        notify();
-        units_.daemon_reload();
+        // The export tells the generator (at the next reload, see
+        // reload_units()); the units need nothing generated to run: the
+        // slice is implicit until then, the namespace unit a template
+        // instance that makes the namespace (lo down, as the row says).
+        reload_units();
         units_.start(units::slice(row.name));
         units_.start(netns_unit(row));
     } catch (const std::exception& e) {
@@ -154,11 +154,21 @@ void Subus::stop_units(const store::SubuRow& row) {
 
 void Subus::reload_units() {
     notify();
+    // A reload costs systemd time that grows with every unit it has (about
+    // 3 ms a subu), and only boot needs the generated units: so one reload
+    // follows a burst of changes (flush_reload()), not each change.
+    reload_pending_ = true;
+}
+
+bool Subus::flush_reload() {
+    if (!reload_pending_) return false;
+    reload_pending_ = false;
     try {
         units_.daemon_reload();
     } catch (const std::exception& e) {
         log::error(std::string("Could not reload systemd after a change of subus: ") + e.what());
     }
+    return true;
 }
 
 void Subus::undo_make(const store::SubuRow& row, bool user_made) {
@@ -290,6 +300,7 @@ std::vector<std::string> Subus::recover() {
     notify();
     if (reload) {
         try {
+            reload_pending_ = false;
             units_.daemon_reload();
             for (const auto& r : store_.subus()) {
                 if (r.state != store::RowState::Ready || netns_.exists(names::netns_name(r.num))) continue;

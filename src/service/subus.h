@@ -51,6 +51,12 @@ public:
     // keeps the boot export in step with it).
     void on_change(std::function<void()> hook) { changed_ = std::move(hook); }
 
+    // Reloads systemd if a change since the last call wants it (the generated
+    // units follow the export); the manager calls it when it is idle. Returns
+    // whether it reloaded.
+    bool flush_reload();
+    bool reload_pending() const { return reload_pending_; }
+
     // uid of a subu's masu, if that user still exists.
     std::optional<std::uint32_t> owner_uid(const store::SubuRow& row);
 
@@ -70,6 +76,7 @@ private:
     system::Namespaces& netns_;
     system::Units& units_;
     std::function<void()> changed_;
+    bool reload_pending_ = false;
     void notify();
 };
 

@@ -127,6 +127,11 @@ in_box pkill -u Thomas_US || true
 echo "# boot integration: slices, units, network up and down"
 lo_state() { in_box ip netns exec "$1" ip -o link show lo; }
 check_output "make started the namespace unit" '^active$' in_box systemctl is-active subu-netns@Thomas_US.service
+check "systemd's generated units follow the store once the manager is idle" in_box sh -c '
+  for i in $(seq 1 30); do
+    test -e /run/systemd/generator/subu-Thomas-US.slice && test -L /run/systemd/generator/multi-user.target.wants/subu-netns@Thomas_US.service && exit 0
+    sleep 0.1
+  done; ls /run/systemd/generator; exit 1'
 check_output "network up says so" '^Network of Thomas_US is up$' in_box subu network up Thomas_US
 check_output "subu@Thomas_US is active" '^active$' in_box systemctl is-active subu@Thomas_US.service
 check_output "systemctl status subu@Thomas_US works" 'Active: active' in_box systemctl status subu@Thomas_US --no-pager
