@@ -42,7 +42,7 @@ std::string SubuRow::id() const { return names::subu_id(num); }
 std::string WgRow::id() const { return names::wg_id(num); }
 
 Store::Store(const std::string& path)
-    : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX) {
+    : path_(path), db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX) {
     db_.setBusyTimeout(5000);
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");

@@ -51,6 +51,8 @@ struct WgRow {
     std::string id() const;
 };
 
+// Used by one thread at a time (the manager's event loop, or one tool), so
+// SQLite's own per-call locking is left out: it doubled the cost of a read.
 class Store {
 public:
     // Opens (creating if missing) and migrates the database at `path`.
