@@ -3,17 +3,6 @@
 
 namespace subu::auth {
 
-std::string_view to_string(Action a) {
-    switch (a) {
-        case Action::List: return "list";
-        case Action::Inspect: return "inspect";
-        case Action::Make: return "make";
-        case Action::Remove: return "remove";
-        case Action::Configure: return "configure";
-    }
-    return "?";
-}
-
 bool allowed(const Caller& caller, Action action, std::optional<std::uint32_t> owner_uid) {
     if (caller.uid == 0) return true;
     if (action == Action::List) return true;  // the list itself is filtered by sees()

@@ -18,8 +18,6 @@ enum class Action {
     Configure,  // network, loopback (and later options) of a subu
 };
 
-std::string_view to_string(Action a);
-
 // root may do everything; anyone else only acts on the tree of the masu whose
 // uid is `owner_uid`, and only when that is their own uid.
 bool allowed(const Caller& caller, Action action, std::optional<std::uint32_t> owner_uid);

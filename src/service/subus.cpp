@@ -44,6 +44,13 @@ void Subus::notify() {
     }
 }
 
+void Subus::require_still_ready(const store::SubuRow& row) {
+    // Checked again under the write lock: the subu may be going away meanwhile.
+    auto now = store_.subu_by_num(row.num);
+    if (!now || now->name != row.name || now->state != store::RowState::Ready)
+        throw NotFound("The subu " + row.name + " is being removed.");
+}
+
 store::SubuRow Subus::find_or_throw(std::string_view ref) {
     if (!names::plausible_reference(ref))
         throw InvalidArgument(shown(ref, 40) + " is not a subu id (subu_N) or name (Owner_Name).");
@@ -81,9 +88,9 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         // A home kept by an earlier remove belongs to a uid nobody has any
         // more; anyone else's directory is not ours to hand over.
         auto holder = accounts_.path_owner(home);
-        if (holder && accounts_.user_by_uid(*holder))
-            throw Exists("The home directory " + home + " already exists and belongs to " +
-                         accounts_.user_by_uid(*holder)->name + "; move it away first.");
+        if (auto someone = holder ? accounts_.user_by_uid(*holder) : std::nullopt)
+            throw Exists("The home directory " + home + " already exists and belongs to " + someone->name +
+                         "; move it away first.");
     }
     row.created_at = static_cast<std::int64_t>(::time(nullptr));
     store_.write([&] {
@@ -181,7 +188,7 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
             stop_units(row);
         }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
-        drop_incommon_if_last(row.masu, row.num);
+        drop_incommon_if_last(row.masu);
         store_.write([&] { store_.delete_subu(row.num); });
         if (was_ready) reload_units();
     } catch (const std::exception& e) {
@@ -191,11 +198,9 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
     }
 }
 
-void Subus::drop_incommon_if_last(const std::string& masu, std::uint32_t leaving) {
-    bool others = false;
-    for (const auto& r : store_.subus())
-        if (r.masu == masu && r.num != leaving) others = true;
-    if (others || !store_.meta(incommon_key(masu))) return;
+void Subus::drop_incommon_if_last(const std::string& masu) {
+    // Called while the leaving subu's row is still in the store: last means only.
+    if (store_.count_subus_of_masu(masu) > 1 || !store_.meta(incommon_key(masu))) return;
     accounts_.remove_group(names::incommon_group(masu));
     store_.write([&] { store_.delete_meta(incommon_key(masu)); });
 }
@@ -205,9 +210,7 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
     if (!auth::allowed(caller, auth::Action::Remove, owner_uid(row)))
         throw AccessDenied("Only " + row.masu + " or root may remove " + row.name + ".");
     store_.write([&] {
-        auto now = store_.subu_by_num(row.num);
-        if (!now || now->name != row.name || now->state != store::RowState::Ready)
-            throw NotFound("The subu " + row.name + " is already being removed.");
+        require_still_ready(row);
         if (auto n = store_.count_children(row.num))
             throw Busy("The subu " + row.name + " has " + std::to_string(n) +
                        " child subu(s); remove them first (`subu list` shows them).");
@@ -242,15 +245,21 @@ void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
                    "`) and remove it again.");
     stop_units(row);
     accounts_.remove_user(row.name, purge_home);
-    drop_incommon_if_last(row.masu, row.num);
+    drop_incommon_if_last(row.masu);
     store_.write([&] { store_.delete_subu(row.num); });
 }
 
 std::vector<store::SubuRow> Subus::list(const auth::Caller& caller) {
     std::vector<store::SubuRow> out;
+    // One user lookup per owner, not per subu: a person has many subus.
+    std::map<std::string, bool> seen_owner;
     for (auto& r : store_.subus()) {
         if (r.state != store::RowState::Ready) continue;
-        if (caller.uid != 0 && !auth::sees(caller, owner_uid(r))) continue;
+        if (caller.uid != 0) {
+            auto [it, fresh] = seen_owner.try_emplace(r.masu, false);
+            if (fresh) it->second = auth::sees(caller, owner_uid(r));
+            if (!it->second) continue;
+        }
         out.push_back(std::move(r));
     }
     return out;
@@ -272,7 +281,7 @@ std::vector<std::string> Subus::recover() {
                 case store::RowState::Creating:
                     stop_units(r);
                     accounts_.remove_user(r.name, !r.home_kept);
-                    drop_incommon_if_last(r.masu, r.num);
+                    drop_incommon_if_last(r.masu);
                     store_.write([&] { store_.delete_subu(r.num); });
                     done.push_back("undid the interrupted make of " + r.name);
                     reload = true;
@@ -371,10 +380,7 @@ std::string Subus::set_option(const auth::Caller& caller, std::string_view ref, 
     if (!auth::allowed(caller, auth::Action::Configure, owner_uid(row)))
         throw AccessDenied("Only " + row.masu + " or root may change the options of " + row.name + ".");
     store_.write([&] {
-        // Checked again under the write lock: the subu may be going away.
-        auto now = store_.subu_by_num(row.num);
-        if (!now || now->name != row.name || now->state != store::RowState::Ready)
-            throw NotFound("The subu " + row.name + " is being removed.");
+        require_still_ready(row);
         store_.set_option(row.num, std::string(name), canonical);
     });
     log::info("Option " + std::string(name) + " of " + row.name + " is " + canonical,

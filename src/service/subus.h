@@ -62,6 +62,8 @@ public:
 
 private:
     store::SubuRow find_or_throw(std::string_view ref);
+    // Inside a write: throws NotFound unless `row` is still there and ready.
+    void require_still_ready(const store::SubuRow& row);
     // The subu `ref`, once `state` is "up"/"down" and `caller` may configure it.
     store::SubuRow configurable(const auth::Caller& caller, std::string_view ref, std::string_view state,
                                 const char* what);
@@ -69,7 +71,7 @@ private:
     void stop_units(const store::SubuRow& row);
     void reload_units();
     void finish_remove(const store::SubuRow& row, bool purge_home);
-    void drop_incommon_if_last(const std::string& masu, std::uint32_t leaving);
+    void drop_incommon_if_last(const std::string& masu);
 
     store::Store& store_;
     system::Accounts& accounts_;

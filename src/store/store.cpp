@@ -140,15 +140,17 @@ std::size_t Store::count_subus_of_masu(std::string_view masu) {
     return static_cast<std::size_t>(q.getColumn(0).getInt64());
 }
 
-std::uint32_t Store::first_free_subu_num() {
+std::uint32_t Store::first_free_num(const char* table) {
     // 1 if free, else the smallest num+1 that is not taken.
-    SQLite::Statement q(db_,
-                        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM subu WHERE num = 1) THEN 1 ELSE "
-                        "(SELECT min(a.num) + 1 FROM subu a WHERE NOT EXISTS "
-                        "(SELECT 1 FROM subu b WHERE b.num = a.num + 1)) END");
+    const std::string t(table);
+    SQLite::Statement q(db_, "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM " + t + " WHERE num = 1) THEN 1 ELSE "
+                             "(SELECT min(a.num) + 1 FROM " + t + " a WHERE NOT EXISTS "
+                             "(SELECT 1 FROM " + t + " b WHERE b.num = a.num + 1)) END");
     q.executeStep();
     return static_cast<std::uint32_t>(q.getColumn(0).getInt64());
 }
+
+std::uint32_t Store::first_free_subu_num() { return first_free_num("subu"); }
 
 void Store::insert_subu(const SubuRow& r) {
     SQLite::Statement q(db_, std::string("INSERT INTO subu (") + subu_columns +
@@ -245,14 +247,7 @@ std::vector<WgRow> Store::wgs() {
     return out;
 }
 
-std::uint32_t Store::first_free_wg_num() {
-    SQLite::Statement q(db_,
-                        "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM wg WHERE num = 1) THEN 1 ELSE "
-                        "(SELECT min(a.num) + 1 FROM wg a WHERE NOT EXISTS "
-                        "(SELECT 1 FROM wg b WHERE b.num = a.num + 1)) END");
-    q.executeStep();
-    return static_cast<std::uint32_t>(q.getColumn(0).getInt64());
-}
+std::uint32_t Store::first_free_wg_num() { return first_free_num("wg"); }
 
 void Store::insert_wg(const WgRow& r) {
     SQLite::Statement q(db_, std::string("INSERT INTO wg (") + wg_columns +

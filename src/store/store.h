@@ -108,6 +108,7 @@ public:
 
 private:
     void migrate();
+    std::uint32_t first_free_num(const char* table);  // `table` is one of ours, never input
     SubuRow row_from(SQLite::Statement& q);
     WgRow wg_from(SQLite::Statement& q);
 
