@@ -10,6 +10,8 @@ packages=(
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
     systemd dbus passwd iproute2 util-linux bsdutils sqlite3 procps
     wireguard-go wireguard-tools
+    # the tunnel tests: a server peer, a web server and a capture
+    tcpdump curl python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,9 +1,13 @@
 // subu-apply: the idempotent steps subu's units run (ExecStart=/ExecStop=/ExecReload=).
+#include <net/if.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <string>
+#include <algorithm>
 #include <vector>
 
 #include "core/errors.h"
@@ -13,7 +17,10 @@
 #include "store/store.h"
 #include "subu/config.h"
 #include "system/netns.h"
+#include "tunnel/tunnel.h"
 #include "units/escape.h"
+#include "wg/addr.h"
+#include "wg/system.h"
 
 namespace {
 
@@ -31,10 +38,63 @@ Verbs:
   netns-down   the namespace is gone (subu-netns@.service ExecStop=)
   up           the subu's network as the store says: namespace and loopback
                (subu@.service ExecStart=, ExecReload=)
+  wg-wanted    exit 0 if the subu has a tunnel that is up, 1 (with the reason)
+               if not (subu-wg@.service ExecCondition=)
+  wg-run       the tunnel's process: wireguard-go in the foreground on a TUN
+               made on the host, or, with the kernel's WireGuard, a holder that
+               waits for SIGTERM (subu-wg@.service ExecStart=)
+  wg-configure the tunnel configured: the interface inside ns-subu_N with its
+               socket outside, keys, peer (a host name endpoint looked up, with
+               retries), MTU, address, routes, and /etc/netns/ns-subu_N/resolv.conf
+               when it has DNS (ExecStartPost=, ExecReload=)
+  wg-down      no tunnel interface left in the namespace or on the host, no
+               resolv.conf (subu-wg@.service ExecStopPost=)
 
 Exit status 0 when the subu is as wanted, 1 when a step failed (the message
-says which and why), 2 for bad usage or an instance that names no subu.
+says which and why), 2 for bad usage or an instance that names no subu;
+wg-wanted exits 1 for "not wanted" and 255 when it cannot tell.
 )";
+
+using Clock = std::chrono::steady_clock;
+
+long long usec_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
+
+// Deletes every tunnel interface ("subu_<digits>") in the subu's namespace,
+// whichever tunnel it belonged to: after a detach the store no longer says.
+std::vector<std::string> remove_tunnels(const std::string& netns_path) {
+    std::vector<std::string> removed;
+    if (access(netns_path.c_str(), F_OK) != 0) return removed;
+    auto names = subu::wg::in_network_namespace(netns_path, [] {
+        std::vector<std::string> found;
+        if (struct if_nameindex* list = if_nameindex()) {
+            for (auto* i = list; i->if_index; ++i) {
+                std::string n = i->if_name;
+                if (n.size() > 5 && n.rfind("subu_", 0) == 0 &&
+                    n.find_first_not_of("0123456789", 5) == std::string::npos)
+                    found.push_back(n);
+            }
+            if_freenameindex(list);
+        }
+        return found;
+    });
+    for (const auto& n : names)
+        for (auto& r : subu::tunnel::tear_down(netns_path, n)) removed.push_back(r);
+    return removed;
+}
+
+// The holder of a kernel tunnel: nothing to run, so wait to be stopped.
+int hold_until_stopped() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    int sig = 0;
+    sigwait(&set, &sig);
+    return 0;
+}
 
 int usage(const std::string& what) {
     std::fprintf(stderr, "subu-apply: %s\nTry 'subu-apply --help'.\n", what.c_str());
@@ -62,6 +122,70 @@ std::optional<std::string> subu_name_of(const std::string& instance) {
     return name;
 }
 
+int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::store::SubuRow& subu,
+                const std::string& db, const std::string& ns, const std::string& netns_path, Clock::time_point started) {
+    const auto wg = store.wg_of_subu(subu.num);
+    const subu::log::Fields base = {{"SUBU_ID", subu.id()}, {"SUBU_NAME", subu.name}, {"SUBU_APPLY_VERB", verb}};
+    if (verb == "wg-down") {
+        auto removed = remove_tunnels(netns_path);
+        subu::tunnel::remove_resolv_conf(subu::config::etc_netns_dir, ns);
+        std::string did;
+        for (const auto& r : removed) did += (did.empty() ? "" : ", ") + r;
+        subu::log::info("subu " + subu.name + " wg-down: " + (did.empty() ? "no tunnel interface left" : "removed " + did),
+                        base);
+        return 0;
+    }
+    if (verb == "wg-wanted") {
+        if (!wg) {
+            std::printf("subu %s has no tunnel: `subu attach WG %s WG_N` gives it one.\n", subu.name.c_str(), subu.id().c_str());
+            return 1;
+        }
+        if (wg->state != "up") {
+            std::printf("The tunnel %s of subu %s is down: `subu WG up %s` brings it up.\n", wg->id().c_str(),
+                        subu.name.c_str(), wg->id().c_str());
+            return 1;
+        }
+        return 0;
+    }
+    if (!wg) {
+        std::fprintf(stderr, "subu-apply: subu %s has no tunnel attached.\n", subu.name.c_str());
+        return 1;
+    }
+    const std::string ifname = subu::tunnel::interface_name(wg->num);
+    auto fields = base;
+    fields.push_back({"SUBU_WG_ID", wg->id()});
+    fields.push_back({"SUBU_WG_INTERFACE", ifname});
+    const auto backend = subu::tunnel::choose_backend();
+    fields.push_back({"SUBU_WG_BACKEND", subu::tunnel::to_string(backend)});
+    if (verb == "wg-run") {
+        // Whatever an earlier life left (a crash before wg-down ran) goes first.
+        remove_tunnels(netns_path);
+        if (backend == subu::tunnel::Backend::Kernel) return hold_until_stopped();
+        subu::tunnel::exec_wireguard_go(subu::config::wireguard_go, ifname);
+    }
+    // wg-configure
+    std::optional<subu::wg::PeerEndpoint> endpoint;
+    if (!wg->server_public_key.empty()) endpoint = subu::tunnel::resolve(subu::wg::parse_endpoint(wg->endpoint));
+    const auto resolved = Clock::now();
+    subu::wg::DeviceConfig config = subu::tunnel::device_config(*wg, subu::tunnel::key_dir_for(db), endpoint);
+    if (backend == subu::tunnel::Backend::Kernel)
+        subu::tunnel::configure_kernel(netns_path, ifname, config, wg->mtu);
+    else
+        subu::tunnel::configure_wireguard_go(netns_path, ifname, config);
+    subu::tunnel::configure_interface(netns_path, ifname, *wg);
+    const bool dns = subu::tunnel::write_resolv_conf(subu::config::etc_netns_dir, ns, *wg);
+    const auto us = usec_since(resolved);
+    fields.push_back({"SUBU_APPLY_USEC", std::to_string(us)});
+    subu::log::info("subu " + subu.name + " wg-configure: " + ifname + " (" + wg->id() + ", " +
+                        subu::tunnel::to_string(backend) + ") inside " + ns + " with " + wg->address +
+                        (wg->server_public_key.empty() ? ", no peer yet (the server's key is not set)"
+                                                       : ", peer " + wg->endpoint) +
+                        (dns ? ", DNS " + wg->dns : "") + " (" + std::to_string(us) + " us; " +
+                        std::to_string(usec_since(started)) + " us in all)",
+                    fields);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,7 +206,8 @@ int main(int argc, char** argv) {
     }
     if (args.size() != 2) return usage("expected VERB INSTANCE");
     const std::string& verb = args[0];
-    if (verb != "netns-up" && verb != "netns-down" && verb != "up") return usage("unknown verb '" + verb + "'");
+    static const std::vector<std::string> verbs = {"netns-up", "netns-down", "up", "wg-wanted", "wg-run", "wg-configure", "wg-down"};
+    if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end()) return usage("unknown verb '" + verb + "'");
     auto name = subu_name_of(args[1]);
     if (!name) return usage("'" + args[1] + "' is not the escaped name of a subu (see systemd-escape)");
 
@@ -93,9 +218,12 @@ int main(int argc, char** argv) {
         if (!row || row->state == subu::store::RowState::Creating) {
             std::fprintf(stderr, "subu-apply: there is no subu %s in %s; `subu list` shows the subus.\n",
                          name->c_str(), db.c_str());
-            return verb == "netns-down" ? 0 : 2;
+            if (verb == "wg-wanted") return 1;
+            return verb == "netns-down" || verb == "wg-down" ? 0 : 2;
         }
         const std::string ns = subu::names::netns_name(row->num);
+        const std::string netns_path = std::string(subu::config::netns_dir) + "/" + ns;
+        if (verb.rfind("wg-", 0) == 0) return tunnel_verb(verb, store, *row, db, ns, netns_path, started);
         subu::system::NetnsDirectory netns(subu::config::netns_dir);
         subu::reconcile::NetnsState desired;
         desired.exists = verb != "netns-down";
@@ -114,6 +242,7 @@ int main(int argc, char** argv) {
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "subu-apply: %s %s: %s\n", verb.c_str(), name->c_str(), e.what());
+        if (verb == "wg-wanted") return 255;
         subu::log::error("subu " + *name + " " + verb + " failed: " + e.what(),
                          {{"SUBU_NAME", *name}, {"SUBU_APPLY_VERB", verb}});
         return 1;

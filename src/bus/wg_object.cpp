@@ -2,6 +2,8 @@
 #include "bus/wg_object.h"
 
 #include "names/names.h"
+#include "subu/config.h"
+#include "tunnel/tunnel.h"
 
 namespace subu::bus {
 
@@ -35,5 +37,40 @@ uint32_t WgObject::Mtu() { return row_.mtu; }
 std::string WgObject::AllowedIPs() { return row_.allowed_ips; }
 uint32_t WgObject::PersistentKeepalive() { return row_.keepalive; }
 bool WgObject::HasPresharedKey() { return row_.has_preshared_key; }
+
+std::string WgObject::Backend() {
+    static const std::string backend = tunnel::to_string(tunnel::choose_backend());
+    return backend;
+}
+std::string WgObject::Interface() { return tunnel::interface_name(row_.num); }
+
+const std::optional<wg::DeviceStatus>& WgObject::live() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - live_at_ > std::chrono::milliseconds(100)) {
+        live_.reset();
+        if (row_.subu)
+            live_ = tunnel::status(std::string(config::netns_dir) + "/" + names::netns_name(*row_.subu),
+                                   tunnel::interface_name(row_.num));
+        live_at_ = now;
+    }
+    return live_;
+}
+
+bool WgObject::Running() { return live().has_value(); }
+
+uint64_t WgObject::LatestHandshake() {
+    const auto& s = live();
+    if (!s || s->peers.empty()) return 0;
+    const auto& p = s->peers.front();
+    return static_cast<uint64_t>(p.last_handshake_sec) * 1000000u + static_cast<uint64_t>(p.last_handshake_nsec / 1000);
+}
+uint64_t WgObject::RxBytes() {
+    const auto& s = live();
+    return s && !s->peers.empty() ? s->peers.front().rx_bytes : 0;
+}
+uint64_t WgObject::TxBytes() {
+    const auto& s = live();
+    return s && !s->peers.empty() ? s->peers.front().tx_bytes : 0;
+}
 
 }  // namespace subu::bus

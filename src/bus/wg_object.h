@@ -2,7 +2,11 @@
 #pragma once
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <chrono>
+#include <optional>
+
 #include "store/store.h"
+#include "wg/device.h"
 #include "subu/dbus/WireGuard1_adaptor.h"
 
 namespace subu::bus {
@@ -31,8 +35,20 @@ private:
     std::string AllowedIPs() override;
     uint32_t PersistentKeepalive() override;
     bool HasPresharedKey() override;
+    std::string Backend() override;
+    std::string Interface() override;
+    bool Running() override;
+    uint64_t LatestHandshake() override;
+    uint64_t RxBytes() override;
+    uint64_t TxBytes() override;
+
+    // The running interface's report, asked at most every 100 ms (a GetAll
+    // reads four live properties).
+    const std::optional<wg::DeviceStatus>& live();
 
     store::WgRow row_;
+    std::optional<wg::DeviceStatus> live_;
+    std::chrono::steady_clock::time_point live_at_{};
 };
 
 }  // namespace subu::bus

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -236,6 +237,25 @@ int cmd_wg_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
     std::printf("Keepalive:           %s\n", keepalive ? (std::to_string(keepalive) + " s").c_str() : "off");
     std::printf("Preshared key:       %s\n",
                 props.count("HasPresharedKey") && props["HasPresharedKey"].get<bool>() ? "yes (kept on the host)" : "no");
+    auto u64 = [&](const char* k) { return props.count(k) ? props[k].get<uint64_t>() : uint64_t{0}; };
+    const bool running = props.count("Running") && props["Running"].get<bool>();
+    std::printf("Backend:             %s\n", str("Backend").c_str());
+    std::printf("Interface:           %s%s\n", str("Interface").c_str(),
+                running ? " (running)" : " (not running: attach it to a subu whose network is up)");
+    if (running) {
+        const uint64_t handshake = u64("LatestHandshake");
+        std::string age = "none yet";
+        if (handshake) {
+            const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+            const long long seconds = (static_cast<long long>(now) - static_cast<long long>(handshake)) / 1000000;
+            age = std::to_string(seconds < 0 ? 0 : seconds) + " s ago";
+        }
+        std::printf("Latest handshake:    %s\n", age.c_str());
+        std::printf("Received:            %llu bytes\n", static_cast<unsigned long long>(u64("RxBytes")));
+        std::printf("Sent:                %llu bytes\n", static_cast<unsigned long long>(u64("TxBytes")));
+    }
     std::printf("Object:              %s\n", path.c_str());
     return Exit::ok;
 }

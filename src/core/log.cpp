@@ -19,6 +19,10 @@ void to_stderr(bool on) { use_stderr = on; }
 
 void send(Level level, std::string_view message, std::initializer_list<Field> fields,
           const std::source_location& where) {
+    send(level, message, std::span<const Field>(fields.begin(), fields.size()), where);
+}
+
+void send(Level level, std::string_view message, std::span<const Field> fields, const std::source_location& where) {
     if (use_stderr) {
         std::string line(message);
         for (const auto& [k, v] : fields) line += " " + std::string(k) + "=" + v;

@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
         subu::service::Subus subus(store, accounts, netns, units);
         subus.on_change([&] { subu::exporting::write(store, export_path); });
         subus.recover();
-        subu::service::WireGuards wgs(store, subus, dir + "/keys");
+        subu::service::WireGuards wgs(store, subus, units, dir + "/keys");
         wgs.recover();
 
         auto connection = sdbus::createSystemBusConnection();

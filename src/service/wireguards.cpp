@@ -12,6 +12,8 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "names/names.h"
+#include "tunnel/tunnel.h"
+#include "units/render.h"
 #include "wg/addr.h"
 #include "wg/keys.h"
 #include "wg/quick.h"
@@ -21,7 +23,7 @@ namespace {
 
 constexpr const char* pool_key = "wg_pool";
 
-std::string psk_name(const store::WgRow& row) { return row.id() + "_psk"; }
+std::string psk_name(const store::WgRow& row) { return tunnel::preshared_key_name(row); }
 
 template <typename T>
 std::string joined(const std::vector<T>& items, std::string (*fmt)(const T&)) {
@@ -34,6 +36,43 @@ std::string as_is(const std::string& s) { return s; }
 std::string cidr_text(const wg::Cidr& c) { return wg::to_string(c); }
 
 }  // namespace
+
+void WireGuards::converge_unit(std::uint32_t subu_num) {
+    const auto subu = store_.subu_by_num(subu_num);
+    if (!subu || subu->state != store::RowState::Ready) return;
+    const std::string unit = units::service("subu-wg", subu->name);
+    const auto wg = store_.wg_of_subu(subu_num);
+    if (subu->network == "up" && wg && wg->state == "up") {
+        // A fresh start, so a new tunnel, key or peer is what runs.
+        if (units_.active_state(unit) == "active") units_.stop(unit);
+        units_.start(unit);
+        // ExecCondition= says no without failing; here it must have said yes.
+        if (units_.active_state(unit) != "active")
+            throw Failed("The tunnel " + wg->id() + " of " + subu->name + " did not come up (`systemctl status " + unit +
+                         "` and `journalctl -u " + unit + "` say why).");
+    } else {
+        units_.stop(unit);
+    }
+}
+
+template <class Undo>
+void WireGuards::converge_unit(std::optional<std::uint32_t> subu_num, const std::string& what, Undo&& undo) {
+    if (!subu_num) return;
+    try {
+        converge_unit(*subu_num);
+    } catch (const std::exception& e) {
+        log::warning("Could not " + what + ", so it is undone: " + e.what(),
+                     {{"SUBU_ID", names::subu_id(*subu_num)}});
+        undo();
+        try {
+            converge_unit(*subu_num);
+        } catch (const std::exception& again) {
+            log::error("Putting the tunnel of " + names::subu_id(*subu_num) + " back failed too: " + again.what(),
+                       {{"SUBU_ID", names::subu_id(*subu_num)}});
+        }
+        throw;
+    }
+}
 
 void WireGuards::require_root(const auth::Caller& caller, const char* what) {
     if (caller.uid != 0) throw AccessDenied(std::string("Only root may ") + what + ".");
@@ -152,7 +191,10 @@ store::WgRow WireGuards::set_server_key(const auth::Caller& caller, std::string_
     require_root(caller, "set a tunnel's server key");
     auto row = find_or_throw(wg);
     const std::string canonical = wg::to_base64(wg::key_from_base64(key));
+    const std::string before = row.server_public_key;
     store_.write([&] { store_.set_wg_server_key(row.num, canonical); });
+    converge_unit(row.subu, "give " + row.id() + " the server key",
+                  [&] { store_.write([&] { store_.set_wg_server_key(row.num, before); }); });
     row.server_public_key = canonical;
     log::info("Tunnel " + row.id() + " has the server key " + canonical, {{"SUBU_WG_ID", row.id()}});
     return row;
@@ -162,7 +204,10 @@ store::WgRow WireGuards::set_state(const auth::Caller& caller, std::string_view 
     if (state != "up" && state != "down") throw InvalidArgument("A tunnel's state is \"up\" or \"down\".");
     auto row = find_or_throw(wg);
     if (!may_see(caller, row)) throw AccessDenied("Only root or the owner of its subu may turn " + row.id() + " " + std::string(state) + ".");
+    const std::string before = row.state;
     store_.write([&] { store_.set_wg_state(row.num, std::string(state)); });
+    converge_unit(row.subu, "turn " + row.id() + " " + std::string(state),
+                  [&] { store_.write([&] { store_.set_wg_state(row.num, before); }); });
     row.state = std::string(state);
     log::info("Tunnel " + row.id() + " is " + row.state, {{"SUBU_WG_ID", row.id()}});
     return row;
@@ -215,6 +260,8 @@ store::WgRow WireGuards::attach(const auth::Caller& caller, std::string_view sub
             throw Busy("The subu " + subu.name + " already has the tunnel " + other->id() + "; detach it first.");
         store_.set_wg_subu(row.num, subu.num);
     });
+    converge_unit(subu.num, "attach " + row.id() + " to " + subu.name,
+                  [&] { store_.write([&] { store_.set_wg_subu(row.num, std::nullopt); }); });
     row.subu = subu.num;
     log::info("Attached tunnel " + row.id() + " to " + subu.name,
               {{"SUBU_WG_ID", row.id()}, {"SUBU_ID", subu.id()}, {"SUBU_NAME", subu.name}});
@@ -229,6 +276,8 @@ store::WgRow WireGuards::detach(const auth::Caller& caller, std::string_view sub
         if (!row) throw NotFound("The subu " + subu.name + " has no tunnel attached.");
         store_.set_wg_subu(row->num, std::nullopt);
     });
+    converge_unit(subu.num, "detach " + row->id() + " from " + subu.name,
+                  [&] { store_.write([&] { store_.set_wg_subu(row->num, subu.num); }); });
     row->subu.reset();
     log::info("Detached tunnel " + row->id() + " from " + subu.name,
               {{"SUBU_WG_ID", row->id()}, {"SUBU_ID", subu.id()}, {"SUBU_NAME", subu.name}});

@@ -7,14 +7,17 @@
 #include "auth/authz.h"
 #include "service/subus.h"
 #include "store/store.h"
+#include "system/units.h"
 
 namespace subu::service {
 
 class WireGuards {
 public:
     // Private (and preshared) keys are kept as files in `key_dir` (0700, root's).
-    WireGuards(store::Store& store, Subus& subus, std::string key_dir)
-        : store_(store), subus_(subus), key_dir_(std::move(key_dir)) {}
+    // A tunnel runs as its subu's subu-wg@ unit, started and stopped through
+    // `units` as attachments and states change.
+    WireGuards(store::Store& store, Subus& subus, system::Units& units, std::string key_dir)
+        : store_(store), subus_(subus), units_(units), key_dir_(std::move(key_dir)) {}
 
     // The IPv4 pool tunnel addresses come from ("192.168.112.0/24"). A pool
     // that leaves out an address in use is refused.
@@ -45,9 +48,17 @@ private:
     store::WgRow find_or_throw(std::string_view ref);
     bool may_see(const auth::Caller& caller, const store::WgRow& row);
     void require_root(const auth::Caller& caller, const char* what);
+    // Brings the subu's subu-wg@ unit in line with the store: running (and
+    // re-read) when the subu's network is up and it has a tunnel that is up,
+    // stopped otherwise. On failure runs `undo` (which puts the store back),
+    // converges again and rethrows.
+    template <class Undo>
+    void converge_unit(std::optional<std::uint32_t> subu_num, const std::string& what, Undo&& undo);
+    void converge_unit(std::uint32_t subu_num);
 
     store::Store& store_;
     Subus& subus_;
+    system::Units& units_;
     std::string key_dir_;
 };
 

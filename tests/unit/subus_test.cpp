@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "support/fake_units.h"
 
 using namespace subu;
 
@@ -77,26 +78,7 @@ public:
     void set_loopback(std::string_view, bool) override {}
 };
 
-// Records what the service asks of systemd; a unit named in `fail` fails to start.
-class FakeUnits : public system::Units {
-public:
-    std::vector<std::string> calls;  // "start X", "stop X", "reload X", "daemon-reload"
-    std::set<std::string> active;
-    std::string fail;
-    void daemon_reload() override { calls.push_back("daemon-reload"); }
-    void start(const std::string& u) override {
-        calls.push_back("start " + u);
-        if (u == fail) throw Failed("Could not start " + u + " (injected)");
-        active.insert(u);
-    }
-    void stop(const std::string& u) override {
-        calls.push_back("stop " + u);
-        active.erase(u);
-    }
-    void reload(const std::string& u) override { calls.push_back("reload " + u); }
-    std::string active_state(const std::string& u) override { return active.count(u) ? "active" : "inactive"; }
-    bool did(const std::string& call) const { return std::find(calls.begin(), calls.end(), call) != calls.end(); }
-};
+using samples::FakeUnits;
 
 class TheSubuService : public ::testing::Test {
 protected:

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "support/fake_units.h"
 #include "wg/addr.h"
 #include "wg/keys.h"
 
@@ -43,14 +44,7 @@ public:
     bool loopback_up(std::string_view) override { return false; }
     void set_loopback(std::string_view, bool) override {}
 };
-class NoUnits : public system::Units {
-public:
-    void daemon_reload() override {}
-    void start(const std::string&) override {}
-    void stop(const std::string&) override {}
-    void reload(const std::string&) override {}
-    std::string active_state(const std::string&) override { return "inactive"; }
-};
+using samples::FakeUnits;
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p);
@@ -69,7 +63,7 @@ protected:
         keys = (dir / "keys").string();
         store = std::make_unique<store::Store>((dir / "subu.db").string());
         subus = std::make_unique<service::Subus>(*store, accounts, netns, units);
-        wgs = std::make_unique<service::WireGuards>(*store, *subus, keys);
+        wgs = std::make_unique<service::WireGuards>(*store, *subus, units, keys);
         store::SubuRow r;
         r.num = 1, r.name = "Thomas_US", r.masu = "Thomas", r.uid = 1001, r.state = store::RowState::Ready;
         store->insert_subu(r);
@@ -90,7 +84,7 @@ protected:
     std::string keys;
     NoAccounts accounts;
     NoNamespaces netns;
-    NoUnits units;
+    FakeUnits units;
     std::unique_ptr<store::Store> store;
     std::unique_ptr<service::Subus> subus;
     std::unique_ptr<service::WireGuards> wgs;
@@ -237,4 +231,47 @@ TEST_F(TheTunnels, ImportAWgQuickFile) {
     const auto before = dump();
     EXPECT_THROW(wgs->import(root, "[Interface]\nPrivateKey = nope\n"), InvalidArgument);
     EXPECT_EQ(dump(), before);
+}
+
+// The tunnel runs as subu-wg@ while its subu's network is up and it is up.
+TEST_F(TheTunnels, RunAsTheSubusUnitWhileWantedAndStopOtherwise) {
+    wgs->set_pool(root, "192.168.112.0/24");
+    auto wg = wgs->make(root, "192.0.2.1:51820");
+    store->write([&] { store->set_network(1, "up"); });
+    const std::string unit = "subu-wg@Thomas_US.service";
+    wgs->attach(root, "Thomas_US", wg.id());
+    EXPECT_EQ(units.active.count(unit), 1u);
+    wgs->set_server_key(root, wg.id(), server_key);
+    EXPECT_EQ(units.calls.back(), "start " + unit) << "a new peer is applied by a fresh start";
+    wgs->set_state(root, wg.id(), "down");
+    EXPECT_EQ(units.active.count(unit), 0u);
+    wgs->set_state(root, wg.id(), "up");
+    EXPECT_EQ(units.active.count(unit), 1u);
+    wgs->detach(root, "Thomas_US");
+    EXPECT_EQ(units.active.count(unit), 0u);
+}
+
+TEST_F(TheTunnels, StayStoppedWhileTheSubusNetworkIsDown) {
+    wgs->set_pool(root, "192.168.112.0/24");
+    auto wg = wgs->make(root, "192.0.2.1:51820");
+    wgs->attach(root, "subu_1", wg.id());
+    EXPECT_TRUE(units.active.empty());
+}
+
+TEST_F(TheTunnels, ThatFailToStartLeaveTheStoreAsItWas) {
+    wgs->set_pool(root, "192.168.112.0/24");
+    auto wg = wgs->make(root, "192.0.2.1:51820");
+    store->write([&] { store->set_network(1, "up"); });
+    units.fail = "subu-wg@Thomas_US.service";
+    const auto before = dump();
+    EXPECT_THROW(wgs->attach(root, "Thomas_US", wg.id()), Failed);
+    EXPECT_EQ(dump(), before);
+    EXPECT_TRUE(units.active.empty());
+
+    units.fail.clear();
+    wgs->attach(root, "Thomas_US", wg.id());
+    units.fail = "subu-wg@Thomas_US.service";
+    const auto attached = dump();
+    EXPECT_THROW(wgs->set_server_key(root, wg.id(), server_key), Failed);
+    EXPECT_EQ(dump(), attached);
 }
