@@ -190,10 +190,10 @@ void exec_wireguard_go(const std::string& wireguard_go, const std::string& ifnam
         tun.release();
     }
     const char* argv[] = {wireguard_go.c_str(), "-f", ifname.c_str(), nullptr};
-    // No other environment: nothing of the caller's reaches the daemon. Errors
-    // only, and not the banner it prints on hosts whose kernel has WireGuard
-    // (subu picks wireguard-go only where the kernel has none).
-    const char* envp[] = {"WG_TUN_FD=3", "LOG_LEVEL=error", "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1", nullptr};
+    // No other environment: nothing of the caller's reaches the daemon; errors
+    // only in the journal. (Debian 12's wireguard-go still prints a banner
+    // about kernel WireGuard, judged by the kernel's version alone.)
+    const char* envp[] = {"WG_TUN_FD=3", "LOG_LEVEL=error", nullptr};
     ::execve(wireguard_go.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
     throw_errno("run " + wireguard_go + " (install the wireguard-go package)");
 }

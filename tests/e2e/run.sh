@@ -211,6 +211,8 @@ after=$(snapshot)
 if [[ $before == "$after" ]]; then ok "refused option requests changed nothing"; else not_ok "refused option requests changed nothing" "$(diff <(echo "$before") <(echo "$after"))"; fi
 
 echo "# WireGuard tunnels: pool, keys, attach"
+# The example endpoint resolves (to an address nothing answers at) for subus whose network is up.
+in_box sh -c 'echo "10.99.0.2 vpn.example.net" >> /etc/hosts'
 before=$(snapshot)
 check_fails "WG make before a pool says how to set one" 2 'subu WG global' in_box subu WG make vpn.example.net:51820
 for bad in 10.8.0.1/24 10.8.0.0/33 fd00::/64 10.8.0.0 'x y'; do

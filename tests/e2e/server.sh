@@ -22,7 +22,7 @@ server_up() {
         ip -n $SRV_NS addr add $SRV_V4/24 dev srv-peer
         ip -n $SRV_NS addr add $SRV_V6/64 dev srv-peer nodad
         ip -n $SRV_NS link set srv-peer up
-        umask 077; wg genkey > /root/srv.key
+        umask 077; [ -s /root/srv.key ] || wg genkey > /root/srv.key
         ip netns exec $SRV_NS wireguard-go srvwg
         ip netns exec $SRV_NS wg set srvwg private-key /root/srv.key listen-port 51820 \
             peer $subu_key allowed-ips $subu_addr
@@ -31,6 +31,7 @@ server_up() {
         mkdir -p /root/www && echo 'hello from behind the tunnel' > /root/www/index.html
         cd /root/www && ip netns exec $SRV_NS setsid python3 -m http.server $SRV_HTTP_PORT --bind $SRV_TUN_V4 \
             > /root/http.log 2>&1 < /dev/null &
+        echo \$! > /root/http.pid
         for i in \$(seq 50); do ip netns exec $SRV_NS ss -ltn | grep -q ':$SRV_HTTP_PORT' && break; sleep 0.1; done
         wg pubkey < /root/srv.key
     "
@@ -41,6 +42,6 @@ server_peer_down() { in_box ip -n $SRV_NS link set srvwg down; }
 server_peer_up() { in_box ip -n $SRV_NS link set srvwg up; in_box ip -n $SRV_NS addr replace $SRV_TUN_V4/24 dev srvwg; }
 
 server_down() {
-    in_box sh -c "pkill -f 'http.server $SRV_HTTP_PORT' ; ip netns pids $SRV_NS 2>/dev/null | xargs -r kill;
+    in_box sh -c "kill \$(cat /root/http.pid) 2>/dev/null; rm -f /root/http.pid; ip netns pids $SRV_NS 2>/dev/null | xargs -r kill;
                   ip link del srv-host 2>/dev/null; ip netns del $SRV_NS 2>/dev/null; rm -f /root/srv.key" || true
 }
