@@ -13,20 +13,13 @@
 #include "reconcile/converge.h"
 #include "system/netns.h"
 #include "system/process.h"
+#include "common.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-void must(const std::vector<std::string>& argv) {
-    auto r = subu::system::run(argv);
-    if (r.exit_code != 0) {
-        std::fprintf(stderr, "%s failed: %s\n", subu::system::describe(argv).c_str(), r.stderr_text.c_str());
-        std::exit(1);
-    }
-}
+using subu::bench::Clock;
+using subu::bench::ms_since;
+using subu::bench::must;
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());

@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "system/netns.h"
 #include "system/process.h"
+#include "common.h"
 #include "tunnel/tunnel.h"
 #include "wg/addr.h"
 #include "wg/keys.h"
@@ -25,16 +26,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-void must(const std::vector<std::string>& argv) {
-    auto r = subu::system::run(argv);
-    if (r.exit_code != 0) {
-        std::fprintf(stderr, "%s failed: %s\n", subu::system::describe(argv).c_str(), r.stderr_text.c_str());
-        std::exit(1);
-    }
-}
+using subu::bench::Clock;
+using subu::bench::ms_since;
+using subu::bench::must;
 
 const std::string keys = "/run/subu-bench-tunnel-keys";
 const std::string server_key = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";

@@ -1,0 +1,28 @@
+// What the benchmarks share: a clock in milliseconds and running a command that must succeed.
+#pragma once
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "system/process.h"
+
+namespace subu::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+// Runs argv; on failure says what failed and exits.
+inline void must(const std::vector<std::string>& argv) {
+    auto r = subu::system::run(argv);
+    if (r.exit_code != 0) {
+        std::fprintf(stderr, "%s failed: %s\n", subu::system::describe(argv).c_str(), r.stderr_text.c_str());
+        std::exit(1);
+    }
+}
+
+}  // namespace subu::bench
