@@ -28,10 +28,12 @@ Backend choose_backend();
 const char* to_string(Backend backend);
 
 // The endpoint's address: a literal as it is, a name looked up (getaddrinfo,
-// the host's resolver) up to `attempts` times, `pause` apart, since at boot the
-// network may not be there yet. Throws Failed saying what was looked up and
-// the resolver's last answer.
-wg::PeerEndpoint resolve(const wg::Endpoint& endpoint, int attempts = 15,
+// the host's resolver) up to `attempts` times, `pause` apart. Kept short: the
+// manager waits for a start job, and a unit that fails is started again by
+// systemd (Restart=on-failure, every RestartSec=), which covers a boot whose
+// network comes late. Throws Failed saying what was looked up and the
+// resolver's last answer.
+wg::PeerEndpoint resolve(const wg::Endpoint& endpoint, int attempts = 3,
                          std::chrono::milliseconds pause = std::chrono::seconds(1));
 
 // The tunnel's device configuration: our private key (read from its file),

@@ -117,6 +117,17 @@ for _ in $(seq 50); do
 done
 check_output "systemd restarts a killed wireguard-go" '^active$' in_box systemctl is-active subu-wg@Thomas_US
 check_output "and the tunnel carries traffic again" 'hello from behind' in_box ip netns exec ns-subu_1 curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
+# An endpoint that stops resolving (a boot whose network comes late): the unit
+# fails and systemd keeps starting it again until the name resolves.
+in_box sed -i '/vpn\.example\.net/d' /etc/hosts
+in_box systemctl restart --no-block subu-wg@Thomas_US
+for _ in $(seq 40); do in_box systemctl is-failed -q subu-wg@Thomas_US && break
+    [[ $(in_box systemctl show -P ActiveState subu-wg@Thomas_US) == activating ]] && in_box journalctl -u subu-wg@Thomas_US --no-pager | grep -q 'Could not resolve' && break; sleep 0.5; done
+check_output "a tunnel whose endpoint does not resolve says so in the journal" 'Could not resolve the endpoint "vpn\.example\.net:51820"' in_box journalctl -u subu-wg@Thomas_US --no-pager
+in_box sh -c 'echo "10.99.0.2 vpn.example.net" >> /etc/hosts'
+for _ in $(seq 40); do in_box systemctl is-active -q subu-wg@Thomas_US && break; sleep 0.5; done
+check_output "systemd starts it again until it resolves, with no command" '^active$' in_box systemctl is-active subu-wg@Thomas_US
+check_output "and it carries traffic" 'hello from behind' in_box ip netns exec ns-subu_1 curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
 check "re-applying the configuration changes nothing (systemctl reload)" in_box systemctl reload subu-wg@Thomas_US
 check_output "the address is there once" '^1$' in_box sh -c 'ip -n ns-subu_1 -o addr show subu_1 | grep -c "inet "'
 
