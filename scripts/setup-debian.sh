@@ -12,7 +12,15 @@ packages=(
     wireguard-go wireguard-tools
     # the tunnel tests: a server peer, a web server and a capture
     tcpdump curl python3
+    # the kernel WireGuard check: a kernel that has it, booted under qemu
+    qemu-system-x86 cpio xz-utils kmod
 )
+# That check boots an installed Debian kernel with wireguard.ko; add one if none is there.
+have_wg_kernel=
+for k in /boot/vmlinuz-*; do
+    [[ -e $k ]] && ls /lib/modules/"${k#/boot/vmlinuz-}"/kernel/drivers/net/wireguard/wireguard.ko* >/dev/null 2>&1 && have_wg_kernel=1
+done
+[[ -n $have_wg_kernel ]] || packages+=(linux-image-amd64)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
