@@ -92,6 +92,15 @@ bool udp_port_here(unsigned port) {
            slurp("/proc/thread-self/net/udp6").find(hex) != std::string::npos;
 }
 
+// 10.0.0.2:7777, where the datagram goes.
+sockaddr_in subu_2_port() {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(7777);
+    inet_pton(AF_INET, "10.0.0.2", &addr.sin_addr);
+    return addr;
+}
+
 subu::store::WgRow tunnel_row(std::uint32_t num, const std::string& address, const std::string& peer_address) {
     subu::store::WgRow row;
     row.num = num;
@@ -169,10 +178,7 @@ void run() {
     std::thread receiver([&] {
         subu::wg::in_network_namespace(ns_b, [&] {
             subu::wg::Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-            sockaddr_in addr{};
-            addr.sin_family = AF_INET;
-            addr.sin_port = htons(7777);
-            inet_pton(AF_INET, "10.0.0.2", &addr.sin_addr);
+            sockaddr_in addr = subu_2_port();
             timeval tv{20, 0};
             setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
             if (bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return;
@@ -189,10 +195,7 @@ void run() {
     usleep(200000);
     subu::wg::in_network_namespace(ns_a, [&] {
         subu::wg::Fd s(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(7777);
-        inet_pton(AF_INET, "10.0.0.2", &addr.sin_addr);
+        sockaddr_in addr = subu_2_port();
         for (int i = 0; i < 20 && got.empty(); ++i) {
             sendto(s.get(), "through the tunnel", 18, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
             usleep(500000);
