@@ -11,7 +11,7 @@ packages=(
     systemd dbus passwd iproute2 util-linux bsdutils sqlite3 procps
     wireguard-go wireguard-tools
     # the tunnel tests: a server peer, a web server and a capture
-    tcpdump curl python3
+    tcpdump curl python3 dnsmasq-base
     # the kernel WireGuard check: a kernel that has it, booted under qemu
     qemu-system-x86 cpio xz-utils kmod
 )

@@ -32,6 +32,9 @@ server_up() {
         cd /root/www && ip netns exec $SRV_NS setsid python3 -m http.server $SRV_HTTP_PORT --bind $SRV_TUN_V4 \
             > /root/http.log 2>&1 < /dev/null &
         echo \$! > /root/http.pid
+        # A resolver behind the tunnel: web.example.internal is the server's tunnel address.
+        ip netns exec $SRV_NS dnsmasq --listen-address=$SRV_TUN_V4 --bind-interfaces --no-resolv --no-hosts \
+            --user=root --pid-file=/root/dnsmasq.pid --address=/web.example.internal/$SRV_TUN_V4
         for i in \$(seq 50); do ip netns exec $SRV_NS ss -ltn | grep -q ':$SRV_HTTP_PORT' && break; sleep 0.1; done
         wg pubkey < /root/srv.key
     "
@@ -42,6 +45,6 @@ server_peer_down() { in_box ip -n $SRV_NS link set srvwg down; }
 server_peer_up() { in_box ip -n $SRV_NS link set srvwg up; in_box ip -n $SRV_NS addr replace $SRV_TUN_V4/24 dev srvwg; }
 
 server_down() {
-    in_box sh -c "kill \$(cat /root/http.pid) 2>/dev/null; rm -f /root/http.pid; ip netns pids $SRV_NS 2>/dev/null | xargs -r kill;
+    in_box sh -c "kill \$(cat /root/http.pid) \$(cat /root/dnsmasq.pid) 2>/dev/null; rm -f /root/http.pid /root/dnsmasq.pid; ip netns pids $SRV_NS 2>/dev/null | xargs -r kill;
                   ip link del srv-host 2>/dev/null; ip netns del $SRV_NS 2>/dev/null; rm -f /root/srv.key" || true
 }

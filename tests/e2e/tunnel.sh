@@ -166,6 +166,11 @@ check "network up Thomas_EU" in_box subu network up Thomas_EU
 check_output "the DNS server is in /etc/netns/ns-subu_2/resolv.conf" "^nameserver $SRV_TUN_V4\$" in_box cat /etc/netns/ns-subu_2/resolv.conf
 check_output "with the search domain" '^search example\.internal$' in_box cat /etc/netns/ns-subu_2/resolv.conf
 check_output "ip netns exec sees it as /etc/resolv.conf" "^nameserver $SRV_TUN_V4\$" in_box ip netns exec ns-subu_2 cat /etc/resolv.conf
+check_output "a name resolves inside the subu through the tunnel's DNS" "^$SRV_TUN_V4 +web\.example\.internal" in_box ip netns exec ns-subu_2 getent hosts web.example.internal
+seen=$(capture 1 in_box ip netns exec ns-subu_2 getent hosts web.example.internal)
+other=$(grep -vE "IP $HOST_V4\.[0-9]+ > $SRV_V4\.51820: UDP" <<<"$seen" | grep -v '^$')
+if [[ -z $other ]] && grep -q 51820 <<<"$seen"; then ok "the lookup leaves only inside WireGuard UDP"; else not_ok "the lookup leaves only inside WireGuard UDP" "$seen"; fi
+check_output "and by name, through the tunnel" 'hello from behind' in_box ip netns exec ns-subu_2 curl -sS -m 5 http://web.example.internal:$SRV_HTTP_PORT/
 check_output "the imported MTU is used" 'mtu 1380' in_box ip -n ns-subu_2 link show subu_2
 check_output "the imported tunnel carries traffic" 'hello from behind' in_box ip netns exec ns-subu_2 curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
 check_output "the server sees its address" '^192\.168\.112\.9 ' in_box tail -1 /root/http.log
