@@ -137,6 +137,7 @@ int main(int argc, char** argv) {
         subus.recover();
         subu::service::WireGuards wgs(store, subus, units, dir + "/keys");
         wgs.recover();
+        wgs.converge_units();
 
         auto connection = sdbus::createSystemBusConnection();
         subu::bus::ManagerObject manager(*connection, store, subus, wgs);

@@ -284,6 +284,28 @@ store::WgRow WireGuards::detach(const auth::Caller& caller, std::string_view sub
     return *row;
 }
 
+std::vector<std::string> WireGuards::converge_units() {
+    std::vector<std::string> changed;
+    for (const auto& subu : store_.subus()) {
+        if (subu.state != store::RowState::Ready || subu.network != "up") continue;
+        if (units_.active_state(units::service("subu", subu.name)) != "active") continue;  // it pulls its tunnel in
+        const auto wg = store_.wg_of_subu(subu.num);
+        const bool wanted = wg && wg->state == "up";
+        const bool running = units_.active_state(units::service("subu-wg", subu.name)) == "active";
+        if (wanted == running) continue;
+        try {
+            converge_unit(subu.num);
+        } catch (const std::exception& e) {
+            log::warning("The tunnel of " + subu.name + " did not come up at start: " + e.what(),
+                         {{"SUBU_ID", subu.id()}, {"SUBU_NAME", subu.name}});
+        }
+        changed.push_back(subu.name);
+        log::info(std::string("At start, the tunnel unit of ") + subu.name + (wanted ? " was started" : " was stopped"),
+                  {{"SUBU_ID", subu.id()}, {"SUBU_NAME", subu.name}});
+    }
+    return changed;
+}
+
 std::vector<std::string> WireGuards::recover() {
     std::vector<std::string> removed;
     DIR* d = opendir(key_dir_.c_str());

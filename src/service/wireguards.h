@@ -43,6 +43,11 @@ public:
     // At start: deletes key files no tunnel owns (a crash between writing a
     // key and committing its tunnel leaves one). Returns what it removed.
     std::vector<std::string> recover();
+    // At start, after a crash between a committed change and its unit job:
+    // for every subu whose subu@ is active, its subu-wg@ runs exactly when it
+    // has a tunnel that is up. Returns the subus whose tunnel unit it started
+    // or stopped; a unit that fails is logged, not thrown.
+    std::vector<std::string> converge_units();
 
 private:
     store::WgRow find_or_throw(std::string_view ref);

@@ -131,6 +131,14 @@ check_output "and it carries traffic" 'hello from behind' in_box ip netns exec n
 check "re-applying the configuration changes nothing (systemctl reload)" in_box systemctl reload subu-wg@Thomas_US
 check_output "the address is there once" '^1$' in_box sh -c 'ip -n ns-subu_1 -o addr show subu_1 | grep -c "inet "'
 
+# The state a manager killed between committing an attach and starting its
+# unit leaves: attached in the store, the unit not running.
+in_box systemctl stop subu-manager
+in_box systemctl stop subu-wg@Thomas_US
+in_box subu list >/dev/null
+check_output "a manager started after such a crash starts the tunnel the store wants" '^active$' in_box systemctl is-active subu-wg@Thomas_US
+check_output "and says so in the journal" 'At start, the tunnel unit of Thomas_US was started' in_box journalctl -t subu-manager -b --no-pager
+
 echo "# reboot"
 bash "$BOX_SH" stop "$BOX" >/dev/null
 boot

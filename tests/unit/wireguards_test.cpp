@@ -275,3 +275,24 @@ TEST_F(TheTunnels, ThatFailToStartLeaveTheStoreAsItWas) {
     EXPECT_THROW(wgs->set_server_key(root, wg.id(), server_key), Failed);
     EXPECT_EQ(dump(), attached);
 }
+
+// A manager killed between committing an attach (or detach) and its unit job
+// puts the unit right at its next start.
+TEST_F(TheTunnels, UnitsAreConvergedAtStartWhereACrashLeftThemWrong) {
+    wgs->set_pool(root, "192.168.112.0/24");
+    auto wg = wgs->make(root, "192.0.2.1:51820");
+    store->write([&] {
+        store->set_network(1, "up");
+        store->set_wg_subu(wg.num, 1);  // committed; the start never happened
+    });
+    units.active.insert("subu@Thomas_US.service");
+    EXPECT_EQ(wgs->converge_units(), std::vector<std::string>{"Thomas_US"});
+    EXPECT_EQ(units.active.count("subu-wg@Thomas_US.service"), 1u);
+    EXPECT_TRUE(wgs->converge_units().empty()) << "nothing to do the second time";
+    store->write([&] { store->set_wg_subu(wg.num, std::nullopt); });  // a detach whose stop never happened
+    EXPECT_EQ(wgs->converge_units(), std::vector<std::string>{"Thomas_US"});
+    EXPECT_EQ(units.active.count("subu-wg@Thomas_US.service"), 0u);
+    units.active.erase("subu@Thomas_US.service");
+    store->write([&] { store->set_wg_subu(wg.num, 1); });
+    EXPECT_TRUE(wgs->converge_units().empty()) << "a subu that is not up pulls its tunnel in itself";
+}
