@@ -3,6 +3,8 @@
 
 #include "bus/errors.h"
 #include "core/errors.h"
+#include "core/log.h"
+#include "core/text.h"
 #include "names/names.h"
 
 #include <unistd.h>
@@ -11,13 +13,14 @@
 namespace subu::bus {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
-                             service::WireGuards& wgs)
+                             service::WireGuards& wgs, SystemdUnits& systemd)
     : AdaptorInterfaces(connection, config::manager_path),
       connection_(connection),
       store_(store),
       subus_(subus),
       wgs_(wgs),
-      callers_(connection) {
+      callers_(connection),
+      execs_(systemd) {
     registerAdaptor();
 }
 
@@ -54,6 +57,40 @@ void ManagerObject::publish_wg(const store::WgRow& row, bool announce) {
 
 void ManagerObject::changed_wg(const store::WgRow& row) {
     if (auto it = wg_objects_.find(row.num); it != wg_objects_.end()) it->second->update(row);
+}
+
+void ManagerObject::Exec(sdbus::Result<std::string, std::string, int32_t, int32_t>&& result, std::string subu,
+                         std::vector<std::string> argv, sdbus::UnixFd in, sdbus::UnixFd out, sdbus::UnixFd err,
+                         std::map<std::string, sdbus::Variant> options) {
+    try {
+        guarded("Exec", [&] {
+            const auto caller = callers_.of(getObject());
+            service::ExecRequest request{argv, ::isatty(in.get()) == 1, "vt220"};
+            for (const auto& [key, value] : options) {
+                if (key != "term" || value.peekValueType() != "s")
+                    throw InvalidArgument("Unknown option " + shown(key, 40) + "; the known option is \"term\" (s).");
+                request.term = value.get<std::string>();
+            }
+            const auto subject = subus_.exec_subject(caller, subu);
+            const auto plan = service::plan_exec(
+                subject, request, [](std::string_view name) { return service::find_in_path(name, service::login_path); },
+                execs_.next_serial());
+            const std::string sender = getObject().getCurrentlyProcessedMessage()->getSender();
+            execs_.start(plan, in, out, err, sender, std::move(result));
+            log::info("Running " + shown(argv[0], 80) + " as " + subject.name + " in " + plan.unit,
+                      {{"SUBU_ID", names::subu_id(subject.num)}, {"SUBU_NAME", subject.name}, {"UNIT", plan.unit},
+                       {"SUBU_ISOLATION", subject.isolation}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+        });
+    } catch (const sdbus::Error& e) {
+        result.returnError(e);
+    }
+}
+
+uint32_t ManagerObject::KillExec(const int32_t& signal) {
+    return guarded("KillExec", [&] {
+        if (signal < 1 || signal > 64) throw InvalidArgument("Signal " + std::to_string(signal) + " is not 1 to 64.");
+        return static_cast<uint32_t>(execs_.kill(getObject().getCurrentlyProcessedMessage()->getSender(), signal));
+    });
 }
 
 void ManagerObject::SetOption(const std::string& subu, const std::string& name, const std::string& value) {
