@@ -10,6 +10,9 @@ packages=(
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
     systemd dbus passwd iproute2 util-linux bsdutils sqlite3 procps
     wireguard-go wireguard-tools
+    # subu exec and authorization: polkit; the end-to-end suite drives a terminal
+    # with tmux and serves and captures DNS with dnsmasq and tcpdump
+    polkitd tmux dnsmasq-base tcpdump
 )
 missing=()
 for p in "${packages[@]}"; do
