@@ -57,9 +57,47 @@ ExecRunner::ExecRunner(SystemdUnits& systemd)
     systemd_.on_job_removed([this](const sdbus::ObjectPath&, const std::string& unit, const std::string&) {
         auto it = running_.find(unit);
         if (it == running_.end()) return false;
+        it->second->job_pending = false;
         it->second->dirty = true;
         return true;
     });
+    // One match for every unit, installed once: a match per exec would cost
+    // a round trip to the bus daemon each time.
+    match_ = systemd_.connection().addMatch(
+        "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus.Properties',"
+        "member='PropertiesChanged',path_namespace='/org/freedesktop/systemd1/unit'",
+        [this](sdbus::Message& m) { changed(m); });
+}
+
+void ExecRunner::changed(sdbus::Message& message) {
+    if (running_.empty()) return;
+    const std::string path = message.getPath();
+    Running* r = nullptr;
+    for (auto& [unit, run] : running_)
+        if (run->path == path) r = run.get();
+    if (!r) return;
+    r->dirty = true;
+    // systemd sends the new values along; what it leaves out is asked for later.
+    try {
+        std::string iface;
+        std::map<std::string, sdbus::Variant> values;
+        message >> iface >> values;
+        auto take = [&](const char* name, auto& into) {
+            if (auto it = values.find(name); it != values.end())
+                into = it->second.get<typename std::decay_t<decltype(into)>::value_type>();
+        };
+        if (iface == unit_iface) {
+            take("ActiveState", r->state);
+            if (auto it = values.find("Job"); it != values.end())
+                r->job_pending = it->second.get<sdbus::Struct<std::uint32_t, sdbus::ObjectPath>>().get<0>() != 0;
+        } else if (iface == service_iface) {
+            take("ExecMainCode", r->code);
+            take("ExecMainStatus", r->status);
+            take("Result", r->result);
+        }
+    } catch (const sdbus::Error&) {
+        r->state.reset();
+    }
 }
 
 ExecRunner::~ExecRunner() {
@@ -81,12 +119,6 @@ void ExecRunner::start(const service::ExecPlan& plan, const sdbus::UnixFd& in, c
     r->unit = plan.unit;
     r->path = unit_path(plan.unit);
     r->owner = owner;
-    // Watched before it starts, so no change can slip by.
-    auto* raw = r.get();
-    r->match = systemd_.connection().addMatch(
-        "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.DBus.Properties',"
-        "member='PropertiesChanged',path='" + std::string(r->path) + "'",
-        [raw](sdbus::Message&) { raw->dirty = true; });
     sdbus::ObjectPath job;
     try {
         systemd_.manager()
@@ -116,24 +148,26 @@ std::size_t ExecRunner::kill(const std::string& owner, int signal) {
 }
 
 bool ExecRunner::finished(Running& r) {
-    auto unit = sdbus::createProxy(systemd_.connection(), "org.freedesktop.systemd1", r.path);
-    const auto state = get(*unit, unit_iface, "ActiveState").get<std::string>();
-    if (state != "inactive" && state != "failed") return false;
     // Before its start job is over a new unit is "inactive" too.
-    const auto job = get(*unit, unit_iface, "Job").get<sdbus::Struct<std::uint32_t, sdbus::ObjectPath>>();
-    return job.get<0>() == 0;
+    if (r.job_pending) return false;
+    if (!r.state) {
+        auto unit = sdbus::createProxy(systemd_.connection(), "org.freedesktop.systemd1", r.path);
+        r.state = get(*unit, unit_iface, "ActiveState").get<std::string>();
+    }
+    return r.state == "inactive" || r.state == "failed";
 }
 
 void ExecRunner::answer(Running& r) {
     auto unit = sdbus::createProxy(systemd_.connection(), "org.freedesktop.systemd1", r.path);
-    const auto code = get(*unit, service_iface, "ExecMainCode").get<std::int32_t>();
-    const auto status = get(*unit, service_iface, "ExecMainStatus").get<std::int32_t>();
-    const auto result = get(*unit, service_iface, "Result").get<std::string>();
-    try {
-        unit->callMethod("Unref").onInterface(unit_iface);
-    } catch (const sdbus::Error& e) {
-        log::warning("Could not let go of " + r.unit + ": " + e.getMessage(), {{"UNIT", r.unit}});
-    }
+    if (!r.code) r.code = get(*unit, service_iface, "ExecMainCode").get<std::int32_t>();
+    if (!r.status) r.status = get(*unit, service_iface, "ExecMainStatus").get<std::int32_t>();
+    if (!r.result) r.result = get(*unit, service_iface, "Result").get<std::string>();
+    const std::int32_t code = *r.code, status = *r.status;
+    const std::string result = *r.result;
+    // Let go of the unit; systemd collects it. Nothing to wait for.
+    auto unref = unit->createMethodCall(unit_iface, "Unref");
+    unref.dontExpectReply();
+    unit->callMethod(unref);
     log::info(r.unit + " ended: " + result + ", code " + std::to_string(code) + ", status " + std::to_string(status),
               {{"UNIT", r.unit}, {"SUBU_EXEC_RESULT", result}, {"SUBU_EXEC_STATUS", std::to_string(status)}});
     r.reply.returnResults(r.unit, result, code, status);

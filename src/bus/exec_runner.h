@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -38,19 +39,24 @@ public:
     void settle();
 
 private:
+    // What PropertiesChanged and JobRemoved told about one running unit.
     struct Running {
         std::string unit;
         sdbus::ObjectPath path;
         std::string owner;
         ExecReply reply;
-        sdbus::Slot match;
         bool dirty = false;
+        bool job_pending = true;  // its start job
+        std::optional<std::string> state, result;
+        std::optional<std::int32_t> code, status;
     };
+    void changed(sdbus::Message& message);
     bool finished(Running& r);
     void answer(Running& r);
 
     SystemdUnits& systemd_;
     std::map<std::string, std::unique_ptr<Running>> running_;  // by unit name
+    sdbus::Slot match_;
     std::uint64_t serial_;
 };
 

@@ -72,9 +72,10 @@ void ManagerObject::Exec(sdbus::Result<std::string, std::string, int32_t, int32_
                 request.term = value.get<std::string>();
             }
             const auto subject = subus_.exec_subject(caller, subu);
-            const auto plan = service::plan_exec(
-                subject, request, [](std::string_view name) { return service::find_in_path(name, service::login_path); },
-                execs_.next_serial());
+            const service::ExecHost host{
+                [](std::string_view name) { return service::find_in_path(name, service::login_path); },
+                [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }};
+            const auto plan = service::plan_exec(subject, request, host, execs_.next_serial());
             const std::string sender = getObject().getCurrentlyProcessedMessage()->getSender();
             execs_.start(plan, in, out, err, sender, std::move(result));
             log::info("Running " + shown(argv[0], 80) + " as " + subject.name + " in " + plan.unit,

@@ -85,8 +85,7 @@ std::optional<std::string> find_in_path(std::string_view name, std::string_view 
     return std::nullopt;
 }
 
-ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const ProgramFinder& find,
-                   std::uint64_t serial) {
+ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const ExecHost& host, std::uint64_t serial) {
     if (request.argv.empty() || request.argv[0].empty())
         throw InvalidArgument("Nothing to run: give a program and its arguments (subu exec SUBU -- PROGRAM [ARG...]).");
     if (request.argv.size() > max_args) throw InvalidArgument("More than 4096 arguments.");
@@ -104,7 +103,7 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
                                   " is a relative path; give an absolute path or a name found on the PATH.");
         path = program;
     } else {
-        auto found = find(program);
+        auto found = host.find_program(program);
         if (!found)
             throw NotFound("There is no program " + shown(program, 80) + " in " + std::string(login_path) + ".");
         path = *found;
@@ -136,9 +135,15 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
                                     "PATH=" + std::string(login_path)};
     if (request.tty) env.push_back("TERM=" + request.term);
     p.push_back({"Environment", env});
-    // DNS follows the tunnel: the subu's resolv.conf, and no way to the host's resolvers.
-    p.push_back({"BindReadOnlyPaths", std::vector<BindMount>{{resolv_conf_of(subject.num), "/etc/resolv.conf", true}}});
-    p.push_back({"InaccessiblePaths", std::vector<std::string>{"-/run/systemd/resolve", "-/run/nscd"}});
+    // DNS follows the tunnel: the subu's resolv.conf, and no way to the
+    // host's resolvers. Only what exists is mounted: at isolation "none" a
+    // host without them costs no mount namespace (a third of an exec).
+    if (const auto conf = resolv_conf_of(subject.num); host.exists(conf))
+        p.push_back({"BindReadOnlyPaths", std::vector<BindMount>{{conf, "/etc/resolv.conf", true}}});
+    std::vector<std::string> hidden;
+    for (auto dir : host_resolver_dirs)
+        if (host.exists(std::string(dir))) hidden.push_back("-" + std::string(dir));
+    if (!hidden.empty()) p.push_back({"InaccessiblePaths", hidden});
     // As a shell would run it: pipes close with SIGPIPE, a terminal hangs up.
     p.push_back({"IgnoreSIGPIPE", false});
     p.push_back({"SendSIGHUP", true});

@@ -48,8 +48,12 @@ struct ExecPlan {
     std::vector<UnitProperty> properties;  // everything but ExecStart and the descriptors
 };
 
-// Resolves a program name to an absolute path, or nothing.
-using ProgramFinder = std::function<std::optional<std::string>(std::string_view name)>;
+// What the plan needs to know of the host: where a program is, whether a path exists.
+struct ExecHost {
+    // An absolute path for a program name, or nothing.
+    std::function<std::optional<std::string>(std::string_view name)> find_program;
+    std::function<bool(const std::string& path)> exists;
+};
 
 // The PATH a login gives, where programs named without a '/' are looked for.
 inline constexpr std::string_view login_path = "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games";
@@ -57,8 +61,10 @@ inline constexpr std::string_view login_path = "/usr/local/bin:/usr/bin:/bin:/us
 // The unit for running `request` as `subject`, the `serial`-th exec of this
 // manager; InvalidArgument for a bad argv, TERM or isolation level, NotFound
 // for a program that is not there.
-ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const ProgramFinder& find,
-                   std::uint64_t serial);
+ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const ExecHost& host, std::uint64_t serial);
+
+// The host resolvers' sockets, out of reach of exec'd programs.
+inline constexpr std::string_view host_resolver_dirs[] = {"/run/systemd/resolve", "/run/nscd"};
 
 // systemd's sandboxing for an isolation level (none, standard, strict, quantum).
 std::vector<UnitProperty> isolation_properties(std::string_view level);

@@ -22,10 +22,14 @@ ExecRequest run(std::vector<std::string> argv, bool tty = false, std::string ter
     return {std::move(argv), tty, std::move(term)};
 }
 
-std::optional<std::string> in_usr_bin(std::string_view name) {
+std::optional<std::string> in_usr_bin_only(std::string_view name) {
     if (name == "curl" || name == "id") return "/usr/bin/" + std::string(name);
     return std::nullopt;
 }
+
+// A host with curl and id, the subu's resolv.conf and both host resolvers.
+const ExecHost in_usr_bin{in_usr_bin_only, [](const std::string&) { return true; }};
+const ExecHost bare_host{in_usr_bin_only, [](const std::string&) { return false; }};
 
 const UnitProperty* find(const ExecPlan& plan, std::string_view name) {
     auto it = std::find_if(plan.properties.begin(), plan.properties.end(), [&](const auto& p) { return p.name == name; });
@@ -67,6 +71,12 @@ TEST(AnExecPlan, ShowsTheSubusResolvConfAndHidesTheHostsResolvers) {
                 testing::ElementsAre(BindMount{"/etc/netns/ns-subu_3/resolv.conf", "/etc/resolv.conf", true}));
     EXPECT_THAT(value_of<std::vector<std::string>>(plan, "InaccessiblePaths"),
                 testing::ElementsAre("-/run/systemd/resolve", "-/run/nscd"));
+}
+
+TEST(AnExecPlan, MountsNothingForDnsThatIsNotThere) {
+    auto plan = plan_exec(thomas_us("none"), run({"id"}), bare_host, 1);
+    EXPECT_EQ(find(plan, "BindReadOnlyPaths"), nullptr);
+    EXPECT_EQ(find(plan, "InaccessiblePaths"), nullptr);
 }
 
 TEST(AnExecPlan, KeepsDollarSignsLiteral) {
