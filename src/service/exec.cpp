@@ -110,6 +110,11 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
     }
 
     auto sandbox = isolation_properties(subject.isolation);
+    const std::string netns_path = std::string(config::netns_dir) + "/" + names::netns_name(subject.num);
+    // systemd would refuse to start it anyway (status 226); say why instead.
+    if (!host.exists(netns_path))
+        throw Failed("The network namespace of " + subject.name + " is missing; see `systemctl status subu-netns@" +
+                     subject.name + "`.");
     ExecPlan plan;
     plan.unit = "subu-exec-" + names::subu_id(subject.num) + "-" + std::to_string(serial) + ".service";
     plan.path = path;
@@ -128,7 +133,7 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
     p.push_back({"Description", "subu exec " + shown(program, 60) + " as " + subject.name});
     p.push_back({"Slice", units::slice(subject.name)});
     p.push_back({"User", subject.name});
-    p.push_back({"NetworkNamespacePath", std::string(config::netns_dir) + "/" + names::netns_name(subject.num)});
+    p.push_back({"NetworkNamespacePath", netns_path});
     p.push_back({"WorkingDirectory", "-" + subject.home});
     std::vector<std::string> env = {"HOME=" + subject.home, "USER=" + subject.name, "LOGNAME=" + subject.name,
                                     "SHELL=" + (subject.shell.empty() ? std::string("/bin/sh") : subject.shell),

@@ -29,7 +29,7 @@ std::optional<std::string> in_usr_bin_only(std::string_view name) {
 
 // A host with curl and id, the subu's resolv.conf and both host resolvers.
 const ExecHost in_usr_bin{in_usr_bin_only, [](const std::string&) { return true; }};
-const ExecHost bare_host{in_usr_bin_only, [](const std::string&) { return false; }};
+const ExecHost bare_host{in_usr_bin_only, [](const std::string& p) { return p.starts_with("/run/netns/"); }};
 
 const UnitProperty* find(const ExecPlan& plan, std::string_view name) {
     auto it = std::find_if(plan.properties.begin(), plan.properties.end(), [&](const auto& p) { return p.name == name; });
@@ -92,6 +92,11 @@ TEST(AnExecPlan, RefusesBadInput) {
     EXPECT_THROW(plan_exec(thomas_us(), run({"id"}, true, "xterm; rm -rf"), in_usr_bin, 1), InvalidArgument);
     EXPECT_THROW(plan_exec(thomas_us(), run(std::vector<std::string>(5000, "x")), in_usr_bin, 1), InvalidArgument);
     EXPECT_THROW(plan_exec(thomas_us("paranoid"), run({"id"}), in_usr_bin, 1), InvalidArgument);
+}
+
+TEST(AnExecPlan, NeedsTheSubusNamespace) {
+    const ExecHost no_netns{in_usr_bin_only, [](const std::string& p) { return !p.starts_with("/run/netns/"); }};
+    EXPECT_THROW(plan_exec(thomas_us(), run({"id"}), no_netns, 1), Failed);
 }
 
 TEST(IsolationLevels, AddUpFromNoneToQuantum) {
