@@ -15,18 +15,21 @@ Callers::Callers(sdbus::IConnection& connection)
     bus_->finishRegistration();
 }
 
-auth::Caller Callers::of(const sdbus::IObject& object) {
+auth::Caller Callers::uid_of(const sdbus::IObject& object) {
     const sdbus::Message* msg = object.getCurrentlyProcessedMessage();
     if (!msg) throw sdbus::Error(error_access_denied, "The caller cannot be identified.");
     const std::string sender = msg->getSender();
+    if (auto it = uids_.find(sender); it != uids_.end()) return {it->second};
     std::uint32_t uid = 0;
-    if (auto it = uids_.find(sender); it != uids_.end()) {
-        uid = it->second;
-    } else {
-        bus_->callMethod("GetConnectionUnixUser").onInterface("org.freedesktop.DBus").withArguments(sender).storeResultsTo(uid);
-        if (uids_.size() > 4096) uids_.clear();
-        uids_.emplace(sender, uid);
-    }
+    bus_->callMethod("GetConnectionUnixUser").onInterface("org.freedesktop.DBus").withArguments(sender).storeResultsTo(uid);
+    if (uids_.size() > 4096) uids_.clear();
+    uids_.emplace(sender, uid);
+    return {uid};
+}
+
+auth::Caller Callers::of(const sdbus::IObject& object) {
+    const std::uint32_t uid = uid_of(object).uid;
+    const std::string sender = object.getCurrentlyProcessedMessage()->getSender();
     // One answer per action for this call: the re-check inside a write
     // transaction must not ask again.
     auto answers = std::make_shared<std::map<auth::Action, bool>>();

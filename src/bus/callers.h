@@ -20,6 +20,9 @@ public:
     // The caller of the message `object` is handling now; anything beyond
     // root's and the owner's rights it asks polkit for, once per action.
     auth::Caller of(const sdbus::IObject& object);
+    // Only who it is: an authority that is never asked.
+    auth::Caller uid_of(const sdbus::IObject& object);
+    Polkit& polkit() { return polkit_; }
     // Whether `object` is handling a Properties.Get/GetAll call right now.
     static bool in_properties_call(const sdbus::IObject& object);
 

@@ -59,31 +59,74 @@ void ManagerObject::changed_wg(const store::WgRow& row) {
     if (auto it = wg_objects_.find(row.num); it != wg_objects_.end()) it->second->update(row);
 }
 
+// An Exec call while it waits for polkit.
+struct ManagerObject::PendingExec {
+    ExecReply result;
+    std::string subu;
+    service::ExecRequest request;
+    sdbus::UnixFd in, out, err;
+    std::string sender;
+};
+
+void ManagerObject::launch(PendingExec& call, const auth::Caller& caller) {
+    const auto subject = subus_.exec_subject(caller, call.subu);
+    const service::ExecHost host{
+        [](std::string_view name) { return service::find_in_path(name, service::login_path); },
+        [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }};
+    const auto plan = service::plan_exec(subject, call.request, host, execs_.next_serial());
+    execs_.start(plan, call.in, call.out, call.err, call.sender, std::move(call.result));
+    log::info("Running " + shown(call.request.argv[0], 80) + " as " + subject.name + " in " + plan.unit,
+              {{"SUBU_ID", names::subu_id(subject.num)}, {"SUBU_NAME", subject.name}, {"UNIT", plan.unit},
+               {"SUBU_ISOLATION", subject.isolation}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+}
+
 void ManagerObject::Exec(sdbus::Result<std::string, std::string, int32_t, int32_t>&& result, std::string subu,
                          std::vector<std::string> argv, sdbus::UnixFd in, sdbus::UnixFd out, sdbus::UnixFd err,
                          std::map<std::string, sdbus::Variant> options) {
+    auto call = std::make_shared<PendingExec>();
+    call->result = std::move(result);
     try {
         guarded("Exec", [&] {
-            const auto caller = callers_.of(getObject());
-            service::ExecRequest request{argv, ::isatty(in.get()) == 1, "vt220"};
+            call->request = {std::move(argv), ::isatty(in.get()) == 1, "vt220"};
             for (const auto& [key, value] : options) {
                 if (key != "term" || value.peekValueType() != "s")
                     throw InvalidArgument("Unknown option " + shown(key, 40) + "; the known option is \"term\" (s).");
-                request.term = value.get<std::string>();
+                call->request.term = value.get<std::string>();
             }
-            const auto subject = subus_.exec_subject(caller, subu);
-            const service::ExecHost host{
-                [](std::string_view name) { return service::find_in_path(name, service::login_path); },
-                [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }};
-            const auto plan = service::plan_exec(subject, request, host, execs_.next_serial());
-            const std::string sender = getObject().getCurrentlyProcessedMessage()->getSender();
-            execs_.start(plan, in, out, err, sender, std::move(result));
-            log::info("Running " + shown(argv[0], 80) + " as " + subject.name + " in " + plan.unit,
-                      {{"SUBU_ID", names::subu_id(subject.num)}, {"SUBU_NAME", subject.name}, {"UNIT", plan.unit},
-                       {"SUBU_ISOLATION", subject.isolation}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+            call->subu = std::move(subu);
+            call->in = in;
+            call->out = out;
+            call->err = err;
+            call->sender = getObject().getCurrentlyProcessedMessage()->getSender();
+            // Root and owners are decided here; for anyone else polkit is
+            // asked without holding up the loop, and the call goes on when it answers.
+            auto caller = callers_.uid_of(getObject());
+            std::optional<auth::Action> wanted;
+            caller.authority = [&wanted](auth::Action a) {
+                wanted = a;
+                return false;
+            };
+            try {
+                launch(*call, caller);
+            } catch (const AccessDenied& denied) {
+                if (!wanted) throw;
+                const std::string refusal = denied.what();
+                callers_.polkit().check_async(
+                    call->sender, std::string(auth::polkit_action(*wanted)),
+                    [this, call, uid = caller.uid, refusal](bool granted) {
+                        try {
+                            guarded("Exec", [&] {
+                                if (!granted) throw AccessDenied(refusal);
+                                launch(*call, auth::Caller{uid, [](auth::Action) { return true; }});
+                            });
+                        } catch (const sdbus::Error& e) {
+                            call->result.returnError(e);
+                        }
+                    });
+            }
         });
     } catch (const sdbus::Error& e) {
-        result.returnError(e);
+        call->result.returnError(e);
     }
 }
 

@@ -44,6 +44,8 @@ private:
               std::vector<std::string> argv, sdbus::UnixFd in, sdbus::UnixFd out, sdbus::UnixFd err,
               std::map<std::string, sdbus::Variant> options) override;
     uint32_t KillExec(const int32_t& signal) override;
+    struct PendingExec;
+    void launch(PendingExec& call, const auth::Caller& caller);
 
     void SetOption(const std::string& subu, const std::string& name, const std::string& value) override;
     std::string GetOption(const std::string& subu, const std::string& name) override;

@@ -23,26 +23,52 @@ Polkit::Polkit(sdbus::IConnection& connection)
     authority_->finishRegistration();
 }
 
+namespace {
+
+using Subject = sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>;
+using Answer = sdbus::Struct<bool, bool, std::map<std::string, std::string>>;
+
+Subject bus_name_subject(const std::string& sender) {
+    return {"system-bus-name", std::map<std::string, sdbus::Variant>{{"name", sdbus::Variant(sender)}}};
+}
+
+bool decided(const sdbus::Error* error, const Answer& answer, const std::string& sender, const std::string& action) {
+    if (error) {
+        log::warning("polkit could not decide " + action + " for " + sender + ", so it is denied: " + error->getMessage(),
+                     {{"SUBU_POLKIT_ACTION", action}, {"SUBU_BUS_NAME", sender}});
+        return false;
+    }
+    const bool yes = answer.get<0>();
+    log::info(std::string("polkit ") + (yes ? "grants " : "denies ") + action + " to " + sender,
+              {{"SUBU_POLKIT_ACTION", action}, {"SUBU_BUS_NAME", sender}});
+    return yes;
+}
+
+}  // namespace
+
 bool Polkit::check(const std::string& sender, const std::string& action, bool interactive) {
-    using Subject = sdbus::Struct<std::string, std::map<std::string, sdbus::Variant>>;
-    const Subject subject{"system-bus-name", std::map<std::string, sdbus::Variant>{{"name", sdbus::Variant(sender)}}};
-    sdbus::Struct<bool, bool, std::map<std::string, std::string>> result;
+    Answer answer;
     try {
         authority_->callMethod("CheckAuthorization")
             .onInterface("org.freedesktop.PolicyKit1.Authority")
             .withTimeout(interactive ? with_a_person : quick)
-            .withArguments(subject, action, std::map<std::string, std::string>{},
+            .withArguments(bus_name_subject(sender), action, std::map<std::string, std::string>{},
                            interactive ? allow_user_interaction : 0u, std::string())
-            .storeResultsTo(result);
+            .storeResultsTo(answer);
     } catch (const sdbus::Error& e) {
-        log::warning("polkit could not decide " + action + " for " + sender + ", so it is denied: " + e.getMessage(),
-                     {{"SUBU_POLKIT_ACTION", action}, {"SUBU_BUS_NAME", sender}});
-        return false;
+        return decided(&e, answer, sender, action);
     }
-    const bool yes = result.get<0>();
-    log::info(std::string("polkit ") + (yes ? "grants " : "denies ") + action + " to " + sender,
-              {{"SUBU_POLKIT_ACTION", action}, {"SUBU_BUS_NAME", sender}});
-    return yes;
+    return decided(nullptr, answer, sender, action);
+}
+
+void Polkit::check_async(const std::string& sender, const std::string& action, std::function<void(bool)> then) {
+    authority_->callMethodAsync("CheckAuthorization")
+        .onInterface("org.freedesktop.PolicyKit1.Authority")
+        .withTimeout(quick)
+        .withArguments(bus_name_subject(sender), action, std::map<std::string, std::string>{}, 0u, std::string())
+        .uponReplyInvoke([sender, action, then](const sdbus::Error* error, Answer answer) {
+            then(decided(error, answer, sender, action));
+        });
 }
 
 }  // namespace subu::bus

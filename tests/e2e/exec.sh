@@ -18,6 +18,8 @@ in_box useradd -m -s /bin/bash Thomas
 in_box useradd -m Mallory
 in_box groupadd subu-admins
 in_box useradd -m -G subu-admins Alice
+in_box groupadd subu-runners
+in_box useradd -m -G subu-runners Bob
 as_thomas() { in_box runuser -u Thomas -- "$@"; }
 as_mallory() { in_box runuser -u Mallory -- "$@"; }
 as_alice() { in_box runuser -u Alice -- "$@"; }
@@ -119,6 +121,8 @@ polkit.addRule(function(action, subject) {
     if ((action.id == "org.subu.Manager1.manage-any" || action.id == "org.subu.Manager1.inspect") &&
         subject.isInGroup("subu-admins"))
         return polkit.Result.YES;
+    if (action.id == "org.subu.Manager1.exec-any" && subject.isInGroup("subu-runners"))
+        return polkit.Result.YES;
 });
 RULES
 sleep 1   # polkitd picks up new rules by inotify
@@ -128,6 +132,9 @@ check_output "make a subu under Thomas" '^subu_2  Thomas_ops$' as_alice subu mak
 check "and remove it" as_alice subu remove --purge Thomas_ops
 check_fails "but not exec, which the rule does not grant" 5 'Only Thomas or root may run' as_alice subu exec Thomas_US -- id
 check_output "her list still shows only her own" 'No subus' as_alice subu list
+check_output "Bob, in subu-runners, may exec into Thomas_US (asked without blocking the manager)" '^Thomas_US$' \
+    in_box runuser -u Bob -- subu exec Thomas_US -- id -un
+check_fails "but not change it" 5 'Only Thomas or root' in_box runuser -u Bob -- subu option set Thomas_US isolation none
 check_fails "Mallory, not in the group, still may not" 5 'Only Thomas or root' as_mallory subu option set Thomas_US steer_enabled on
 in_box systemctl mask --runtime --now polkit.service >/dev/null 2>&1
 check_fails "with polkit gone Alice is denied" 5 'Only Thomas or root' as_alice subu option set Thomas_US steer_enabled on
