@@ -4,7 +4,10 @@
 
 #include <systemd/sd-bus.h>
 
+#include <cstdlib>
 #include <ctime>
+#include <type_traits>
+#include <variant>
 
 #include "bus/errors.h"
 #include "core/errors.h"
