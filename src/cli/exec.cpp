@@ -205,6 +205,14 @@ int exec_verb(const std::vector<std::string>& args) {
     if (first >= args.size()) return exec_usage("nothing to run: give a program after the subu");
     const std::vector<std::string> argv(args.begin() + static_cast<std::ptrdiff_t>(first), args.end());
 
+    // A closed 0, 1 or 2 cannot be passed on: the program gets /dev/null there.
+    // First of all, before the bus connection could take one of these numbers.
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
+        if (fcntl(fd, F_GETFD) >= 0) continue;
+        Fd null(::open("/dev/null", O_RDWR | O_NOCTTY));
+        if (null.fd < 0 || (null.fd != fd && dup2(null.fd, fd) < 0)) throw_errno("open /dev/null");
+        if (null.fd == fd) null.fd = -1;  // it is the descriptor now: keep it open
+    }
     auto connection = system_bus();
     if (!connection) return Exit::unreachable;
     auto manager = sdbus::createProxy(*connection, config::bus_name, config::manager_path);

@@ -38,6 +38,7 @@ check_output "in its home" '^/home/Thomas_US$' as_thomas subu exec Thomas_US -- 
 check_output "stdin passes through" '^hi$' in_box sh -c 'echo hi | runuser -u Thomas -- subu exec Thomas_US -- cat'
 check_output "a pipe works both ways in a script" '^3$' in_box sh -c 'printf "a\nb\nc\n" | runuser -u Thomas -- subu exec Thomas_US -- cat | wc -l'
 check_output "stderr stays stderr" '^err$' in_box sh -c 'runuser -u Thomas -- subu exec Thomas_US -- sh -c "echo out; echo err >&2" 2>&1 >/dev/null'
+check_output "a closed stdin is /dev/null to the program" '^0$' in_box sh -c 'runuser -u Thomas -- subu exec Thomas_US -- wc -c <&-'
 check_output "a file as stdout" '^Thomas_US$' in_box sh -c 'runuser -u Thomas -- subu exec Thomas_US -- id -un > /tmp/out.txt && cat /tmp/out.txt'
 check_output "\$ and % reach the program as typed" '^\$HOME \$\$ %n$' as_thomas subu exec Thomas_US -- printf '%s\n' '$HOME $$ %n'
 check_fails "sh -c 'exit 42' exits 42" 42 '' as_thomas subu exec Thomas_US -- sh -c 'exit 42'
