@@ -74,6 +74,12 @@ DESCRIPTION
       quantum   strict, and a user namespace and hostname of its own: the
                 program runs as uid 0 inside (the subu's uid outside)
 
+NOTES
+    The program gets no login session (no PAM, no logind session). A
+    closed descriptor 0, 1 or 2 becomes /dev/null for the program. If subu
+    itself is killed with SIGKILL, a program without a terminal runs on
+    until it ends (one with a terminal gets SIGHUP): `systemctl stop` its unit.
+
 EXIT STATUS
     The program's exit status; 128+N when signal N ended it (as shells do).
     When subu itself fails: 1 failure (the program could not start), 2 bad
