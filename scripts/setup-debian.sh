@@ -10,10 +10,12 @@ packages=(
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
     systemd dbus passwd iproute2 util-linux bsdutils sqlite3 procps
     wireguard-go wireguard-tools
-    # the tunnel tests: a server peer, a web server and a capture
+    # the tunnel tests: a server peer, a web server, a resolver behind it and a capture
     tcpdump curl python3 dnsmasq-base
     # the kernel WireGuard check: a kernel that has it, booted under qemu
     qemu-system-x86 cpio xz-utils kmod
+    # subu exec and authorization: polkit; the end-to-end suite drives a terminal with tmux
+    polkitd tmux
 )
 # That check boots an installed Debian kernel with wireguard.ko; add one if none is there.
 have_wg_kernel=

@@ -3,6 +3,8 @@
 
 #include "bus/errors.h"
 #include "core/errors.h"
+#include "core/log.h"
+#include "core/text.h"
 #include "names/names.h"
 
 #include <unistd.h>
@@ -11,13 +13,14 @@
 namespace subu::bus {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
-                             service::WireGuards& wgs)
+                             service::WireGuards& wgs, SystemdUnits& systemd)
     : AdaptorInterfaces(connection, config::manager_path),
       connection_(connection),
       store_(store),
       subus_(subus),
       wgs_(wgs),
-      callers_(connection) {
+      callers_(connection),
+      execs_(systemd) {
     registerAdaptor();
 }
 
@@ -54,6 +57,84 @@ void ManagerObject::publish_wg(const store::WgRow& row, bool announce) {
 
 void ManagerObject::changed_wg(const store::WgRow& row) {
     if (auto it = wg_objects_.find(row.num); it != wg_objects_.end()) it->second->update(row);
+}
+
+// An Exec call while it waits for polkit.
+struct ManagerObject::PendingExec {
+    ExecReply result;
+    std::string subu;
+    service::ExecRequest request;
+    sdbus::UnixFd in, out, err;
+    std::string sender;
+};
+
+void ManagerObject::launch(PendingExec& call, const auth::Caller& caller) {
+    const auto subject = subus_.exec_subject(caller, call.subu);
+    const service::ExecHost host{
+        [](std::string_view name) { return service::find_in_path(name, service::login_path); },
+        [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }};
+    const auto plan = service::plan_exec(subject, call.request, host, execs_.next_serial());
+    execs_.start(plan, call.in, call.out, call.err, call.sender, std::move(call.result));
+    log::info("Running " + shown(call.request.argv[0], 80) + " as " + subject.name + " in " + plan.unit,
+              {{"SUBU_ID", names::subu_id(subject.num)}, {"SUBU_NAME", subject.name}, {"UNIT", plan.unit},
+               {"SUBU_ISOLATION", subject.isolation}, {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+}
+
+void ManagerObject::Exec(sdbus::Result<std::string, std::string, int32_t, int32_t>&& result, std::string subu,
+                         std::vector<std::string> argv, sdbus::UnixFd in, sdbus::UnixFd out, sdbus::UnixFd err,
+                         std::map<std::string, sdbus::Variant> options) {
+    auto call = std::make_shared<PendingExec>();
+    call->result = std::move(result);
+    try {
+        guarded("Exec", [&] {
+            call->request = {std::move(argv), ::isatty(in.get()) == 1, "vt220"};
+            for (const auto& [key, value] : options) {
+                if (key != "term" || value.peekValueType() != "s")
+                    throw InvalidArgument("Unknown option " + shown(key, 40) + "; the known option is \"term\" (s).");
+                call->request.term = value.get<std::string>();
+            }
+            call->subu = std::move(subu);
+            call->in = in;
+            call->out = out;
+            call->err = err;
+            call->sender = getObject().getCurrentlyProcessedMessage()->getSender();
+            // Root and owners are decided here; for anyone else polkit is
+            // asked without holding up the loop, and the call goes on when it answers.
+            auto caller = callers_.uid_of(getObject());
+            std::optional<auth::Action> wanted;
+            caller.authority = [&wanted](auth::Action a) {
+                wanted = a;
+                return false;
+            };
+            try {
+                launch(*call, caller);
+            } catch (const AccessDenied& denied) {
+                if (!wanted) throw;
+                const std::string refusal = denied.what();
+                callers_.polkit().check_async(
+                    call->sender, std::string(auth::polkit_action(*wanted)),
+                    [this, call, uid = caller.uid, refusal](bool granted) {
+                        try {
+                            guarded("Exec", [&] {
+                                if (!granted) throw AccessDenied(refusal);
+                                launch(*call, auth::Caller{uid, [](auth::Action) { return true; }});
+                            });
+                        } catch (const sdbus::Error& e) {
+                            call->result.returnError(e);
+                        }
+                    });
+            }
+        });
+    } catch (const sdbus::Error& e) {
+        call->result.returnError(e);
+    }
+}
+
+uint32_t ManagerObject::KillExec(const int32_t& signal) {
+    return guarded("KillExec", [&] {
+        if (signal < 1 || signal > 64) throw InvalidArgument("Signal " + std::to_string(signal) + " is not 1 to 64.");
+        return static_cast<uint32_t>(execs_.kill(getObject().getCurrentlyProcessedMessage()->getSender(), signal));
+    });
 }
 
 void ManagerObject::SetOption(const std::string& subu, const std::string& name, const std::string& value) {

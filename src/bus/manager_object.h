@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "bus/callers.h"
+#include "bus/exec_runner.h"
 #include "bus/subu_object.h"
 #include "bus/wg_object.h"
 #include "service/subus.h"
@@ -19,11 +20,14 @@ class ManagerObject final
                                       sdbus::Properties_adaptor> {
 public:
     ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
-                  service::WireGuards& wgs);
+                  service::WireGuards& wgs, SystemdUnits& systemd);
     ~ManagerObject();
 
     // Publishes an object for every ready subu (at start, after recovery).
     void publish_all();
+
+    // Answers the Exec calls whose programs have ended (from the main loop).
+    void settle() { execs_.settle(); }
 
 private:
     std::tuple<std::string, std::string, sdbus::ObjectPath> MakeSubu(const std::vector<std::string>& path) override;
@@ -35,6 +39,13 @@ private:
     void SetNetwork(const std::string& subu, const std::string& state) override;
     void SetLoopback(const std::string& subu, const std::string& state) override;
     void changed(const store::SubuRow& row);
+
+    void Exec(sdbus::Result<std::string, std::string, int32_t, int32_t>&& result, std::string subu,
+              std::vector<std::string> argv, sdbus::UnixFd in, sdbus::UnixFd out, sdbus::UnixFd err,
+              std::map<std::string, sdbus::Variant> options) override;
+    uint32_t KillExec(const int32_t& signal) override;
+    struct PendingExec;
+    void launch(PendingExec& call, const auth::Caller& caller);
 
     void SetOption(const std::string& subu, const std::string& name, const std::string& value) override;
     std::string GetOption(const std::string& subu, const std::string& name) override;
@@ -65,6 +76,7 @@ private:
     service::Subus& subus_;
     service::WireGuards& wgs_;
     Callers callers_;
+    ExecRunner execs_;
     std::map<std::uint32_t, std::unique_ptr<SubuObject>> objects_;
     std::map<std::uint32_t, std::unique_ptr<WgObject>> wg_objects_;
 };

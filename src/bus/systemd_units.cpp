@@ -27,7 +27,8 @@ SystemdUnits::SystemdUnits()
       systemd_(sdbus::createProxy(*connection_, "org.freedesktop.systemd1", "/org/freedesktop/systemd1")) {
     systemd_->uponSignal("JobRemoved")
         .onInterface(systemd_iface)
-        .call([this](std::uint32_t, const sdbus::ObjectPath& job, const std::string&, const std::string& result) {
+        .call([this](std::uint32_t, const sdbus::ObjectPath& job, const std::string& unit, const std::string& result) {
+            if (job_listener_ && job_listener_(job, unit, result)) return;
             finished_[job] = result;
         });
     systemd_->finishRegistration();

@@ -2,6 +2,7 @@
 #pragma once
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -18,6 +19,15 @@ public:
     void reload(const std::string& unit) override;
     std::string active_state(const std::string& unit) override;
 
+    // The private connection, for the manager's loop to pump, and the proxy
+    // of systemd's manager object on it.
+    sdbus::IConnection& connection() { return *connection_; }
+    sdbus::IProxy& manager() { return *systemd_; }
+    // Called for every JobRemoved(job, unit, result); a listener that returns
+    // true takes the job (it is not kept for wait_for()).
+    using JobListener = std::function<bool(const sdbus::ObjectPath& job, const std::string& unit, const std::string& result)>;
+    void on_job_removed(JobListener listener) { job_listener_ = std::move(listener); }
+
 private:
     void run_job(const char* method, const std::string& unit, const char* verb);
     std::string wait_for(const sdbus::ObjectPath& job, const std::string& unit);
@@ -25,6 +35,7 @@ private:
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<sdbus::IProxy> systemd_;
     std::map<sdbus::ObjectPath, std::string> finished_;  // job → result, from JobRemoved
+    JobListener job_listener_;
 };
 
 }  // namespace subu::bus

@@ -1,5 +1,6 @@
 // The `subu` verbs: each builds one or two D-Bus calls and prints a result a person reads.
 #include "cli/cli.h"
+#include "cli/exec.h"
 
 #include <sdbus-c++/sdbus-c++.h>
 
@@ -32,6 +33,7 @@ SYNOPSIS
     subu network up|down SUBU
     subu lo up|down SUBU
     subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU
+    subu exec SUBU [--] PROGRAM [ARGUMENT...]
     subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
     subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
     subu attach WG SUBU WG_N
@@ -52,7 +54,7 @@ DESCRIPTION
 
     subu talks to subu-manager (org.subu.Manager1) on the system bus, which
     starts on demand. Root may manage every subu; a person may make, list,
-    inspect and remove the subus they own, without sudo.
+    inspect, remove and run programs in the subus they own, without sudo.
 
 VERBS
     make OWNER NAME...   Make a subu; prints its id and name.
@@ -71,6 +73,11 @@ VERBS
                          and `option list SUBU` show them. The options:
                          isolation none|standard|strict|quantum (standard),
                          local_forwarding on|off (off), steer_enabled on|off (on).
+    exec SUBU -- PROGRAM [ARGUMENT...]
+                         Run a program as the subu, in its namespace, with
+                         its DNS; stdio (or a terminal) pass through and subu
+                         exits with the program's status. `subu exec --help`
+                         says more, isolation levels included.
     WG global CIDR       The IPv4 pool tunnel addresses come from (root).
     WG make HOST:PORT    A tunnel to that server ([v6]:port too), with a key
                          pair made on this host and the pool's first free
@@ -112,6 +119,7 @@ constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
        subu network up|down SUBU
        subu lo up|down SUBU
        subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU
+       subu exec SUBU [--] PROGRAM [ARGUMENT...]
        subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
        subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
        subu attach WG SUBU WG_N | detach WG SUBU
@@ -387,6 +395,7 @@ int dispatch(const std::vector<std::string>& args) {
     }
     if (verb == "WG" || verb == "attach" || verb == "detach") return wg_verbs(verb, rest);
     if (verb == "option") return option_verbs(rest);
+    if (verb == "exec") return exec_verb(rest);
     static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},
         {"information", {1, 1}}, {"init", {0, 0}}, {"network", {2, 2}}, {"lo", {2, 2}}};
@@ -408,13 +417,8 @@ int dispatch(const std::vector<std::string>& args) {
     if ((verb == "network" || verb == "lo") && rest[0] != "up" && rest[0] != "down")
         return usage_error("'" + verb + "' takes up or down, then the subu");
 
-    std::unique_ptr<sdbus::IConnection> connection;
-    try {
-        connection = sdbus::createSystemBusConnection();
-    } catch (const sdbus::Error& e) {
-        std::fprintf(stderr, "subu: cannot connect to the system bus: %s\n", e.getMessage().c_str());
-        return Exit::unreachable;
-    }
+    auto connection = system_bus();
+    if (!connection) return Exit::unreachable;
     Manager m(*connection);
     if (verb == "make") {
         auto [id, name, object] = m.MakeSubu(rest);
@@ -445,6 +449,15 @@ int dispatch(const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+std::unique_ptr<sdbus::IConnection> system_bus() {
+    try {
+        return sdbus::createSystemBusConnection();
+    } catch (const sdbus::Error& e) {
+        std::fprintf(stderr, "subu: cannot connect to the system bus: %s\n", e.getMessage().c_str());
+        return nullptr;
+    }
+}
 
 int exit_code_for(const std::string& name) {
     if (name == "org.subu.Error.InvalidArgument" || name == "org.freedesktop.DBus.Error.InvalidArgs")

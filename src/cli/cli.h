@@ -1,7 +1,12 @@
 // The `subu` command: parses a command line into a verb and runs it against the manager over D-Bus.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace sdbus {
+class IConnection;
+}
 
 namespace subu::cli {
 
@@ -19,6 +24,9 @@ enum Exit : int {
 
 // Runs `subu ARGS...` (args excludes argv[0]); prints results to stdout and errors to stderr.
 int run(const std::vector<std::string>& args);
+
+// A connection to the system bus, or nullptr after saying on stderr why there is none.
+std::unique_ptr<sdbus::IConnection> system_bus();
 
 // The exit code for a D-Bus error name.
 int exit_code_for(const std::string& error_name);

@@ -55,7 +55,10 @@ int usage_error(const std::string& what) {
 constexpr int reload_after_idle_ms = 300;
 
 // Serves the bus until SIGTERM or SIGINT; reloads systemd once a burst of changes is over.
-void serve(sdbus::IConnection& connection, subu::service::Subus& subus) {
+// The private systemd connection is pumped here too: what it brings (the end
+// of an exec'd program) is answered by `manager.settle()`.
+void serve(sdbus::IConnection& connection, subu::bus::SystemdUnits& systemd, subu::bus::ManagerObject& manager,
+           subu::service::Subus& subus) {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -64,20 +67,24 @@ void serve(sdbus::IConnection& connection, subu::service::Subus& subus) {
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
     if (sfd < 0) subu::throw_errno("create a signalfd");
     for (;;) {
-        while (connection.processPendingRequest()) {
+        while (connection.processPendingRequest() || systemd.connection().processPendingRequest()) {
         }
+        manager.settle();
         auto pd = connection.getEventLoopPollData();
+        auto spd = systemd.connection().getEventLoopPollData();
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        const uint64_t now_us = static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_nsec) / 1000u;
         int timeout_ms = -1;
-        if (pd.timeout_usec != UINT64_MAX) {
-            timespec now{};
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            const uint64_t now_us = static_cast<uint64_t>(now.tv_sec) * 1000000u + static_cast<uint64_t>(now.tv_nsec) / 1000u;
-            timeout_ms = pd.timeout_usec <= now_us ? 0 : static_cast<int>((pd.timeout_usec - now_us + 999) / 1000);
+        for (uint64_t t : {pd.timeout_usec, spd.timeout_usec}) {
+            if (t == UINT64_MAX) continue;
+            const int ms = t <= now_us ? 0 : static_cast<int>((t - now_us + 999) / 1000);
+            if (timeout_ms < 0 || ms < timeout_ms) timeout_ms = ms;
         }
         if (subus.reload_pending() && (timeout_ms < 0 || timeout_ms > reload_after_idle_ms))
             timeout_ms = reload_after_idle_ms;
-        pollfd fds[2] = {{pd.fd, pd.events, 0}, {sfd, POLLIN, 0}};
-        int ready = poll(fds, 2, timeout_ms);
+        pollfd fds[3] = {{pd.fd, pd.events, 0}, {sfd, POLLIN, 0}, {spd.fd, spd.events, 0}};
+        int ready = poll(fds, 3, timeout_ms);
         if (ready < 0) {
             if (errno == EINTR) continue;
             subu::throw_errno("poll the bus");
@@ -140,13 +147,13 @@ int main(int argc, char** argv) {
         wgs.converge_units();
 
         auto connection = sdbus::createSystemBusConnection();
-        subu::bus::ManagerObject manager(*connection, store, subus, wgs);
+        subu::bus::ManagerObject manager(*connection, store, subus, wgs, units);
         manager.publish_all();
         // The name is taken last: a caller activated by it finds every object in place.
         connection->requestName(subu::config::bus_name);
         subu::log::info(std::string("Serving ") + subu::config::bus_name + " with state in " + db,
                         {{"SUBU_STATE_DB", db}, {"SUBU_SCHEMA_VERSION", std::to_string(store.schema_version())}});
-        serve(*connection, subus);
+        serve(*connection, units, manager, subus);
         connection->releaseName(subu::config::bus_name);
         return 0;
     } catch (const std::exception& e) {

@@ -44,11 +44,14 @@ void Subus::notify() {
     }
 }
 
-void Subus::require_still_ready(const store::SubuRow& row) {
-    // Checked again under the write lock: the subu may be going away meanwhile.
+void Subus::require_still_allowed(const auth::Caller& caller, const store::SubuRow& row, auth::Action action) {
+    // Checked again under the write lock: the subu may be going away
+    // meanwhile, and its owner's account may have changed.
     auto now = store_.subu_by_num(row.num);
     if (!now || now->name != row.name || now->state != store::RowState::Ready)
         throw NotFound("The subu " + row.name + " is being removed.");
+    if (!auth::allowed(caller, action, owner_uid(*now)))
+        throw AccessDenied("Only " + now->masu + " or root may change " + now->name + ".");
 }
 
 store::SubuRow Subus::find_or_throw(std::string_view ref) {
@@ -96,6 +99,9 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
     store_.write([&] {
         // Checked again under the write lock: another writer may have raced us.
         if (store_.subu_by_name(name)) throw Exists("The subu " + name + " already exists.");
+        auto owner_now = accounts_.user(masu);
+        if (!owner_now || !auth::allowed(caller, auth::Action::Make, owner_now->uid))
+            throw AccessDenied("Only " + masu + " or root may make subus under " + masu + ".");
         if (nested) {
             auto p = store_.subu_by_name(parent);
             if (!p || p->state != store::RowState::Ready)
@@ -210,7 +216,7 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
     if (!auth::allowed(caller, auth::Action::Remove, owner_uid(row)))
         throw AccessDenied("Only " + row.masu + " or root may remove " + row.name + ".");
     store_.write([&] {
-        require_still_ready(row);
+        require_still_allowed(caller, row, auth::Action::Remove);
         if (auto n = store_.count_children(row.num))
             throw Busy("The subu " + row.name + " has " + std::to_string(n) +
                        " child subu(s); remove them first (`subu list` shows them).");
@@ -270,6 +276,23 @@ store::SubuRow Subus::get(const auth::Caller& caller, std::string_view ref) {
     if (!auth::allowed(caller, auth::Action::Inspect, owner_uid(row)))
         throw AccessDenied("Only " + row.masu + " or root may look at " + row.name + ".");
     return row;
+}
+
+ExecSubject Subus::exec_subject(const auth::Caller& caller, std::string_view ref) {
+    auto row = find_or_throw(ref);
+    if (row.state != store::RowState::Ready) throw NotFound("The subu " + row.name + " is being removed.");
+    if (!auth::allowed(caller, auth::Action::Exec, owner_uid(row)))
+        throw AccessDenied("Only " + row.masu + " or root may run programs as " + row.name + ".");
+    auto user = accounts_.user(row.name);
+    if (!user) throw Failed("The Unix user " + row.name + " of the subu is missing; remove and make the subu again.");
+    ExecSubject s;
+    s.num = row.num;
+    s.name = row.name;
+    s.uid = user->uid;
+    s.home = user->home;
+    s.shell = user->shell;
+    s.isolation = options::effective(store_.options_of(row.num)).at("isolation");
+    return s;
 }
 
 std::vector<std::string> Subus::recover() {
@@ -337,6 +360,7 @@ store::SubuRow Subus::set_network(const auth::Caller& caller, std::string_view r
     const bool up = state == "up";
     const auto before = row;
     store_.write([&] {
+        require_still_allowed(caller, row, auth::Action::Configure);
         store_.set_network(row.num, std::string(state));
         if (up) store_.set_loopback(row.num, "up");
     });
@@ -380,7 +404,7 @@ std::string Subus::set_option(const auth::Caller& caller, std::string_view ref, 
     if (!auth::allowed(caller, auth::Action::Configure, owner_uid(row)))
         throw AccessDenied("Only " + row.masu + " or root may change the options of " + row.name + ".");
     store_.write([&] {
-        require_still_ready(row);
+        require_still_allowed(caller, row, auth::Action::Configure);
         store_.set_option(row.num, std::string(name), canonical);
     });
     log::info("Option " + std::string(name) + " of " + row.name + " is " + canonical,
@@ -404,7 +428,10 @@ std::map<std::string, std::string> Subus::list_options(const auth::Caller& calle
 store::SubuRow Subus::set_loopback(const auth::Caller& caller, std::string_view ref, std::string_view state) {
     auto row = configurable(caller, ref, state, "loopback");
     const std::string before = row.loopback;
-    store_.write([&] { store_.set_loopback(row.num, std::string(state)); });
+    store_.write([&] {
+        require_still_allowed(caller, row, auth::Action::Configure);
+        store_.set_loopback(row.num, std::string(state));
+    });
     row.loopback = std::string(state);
     try {
         notify();

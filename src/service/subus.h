@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/authz.h"
+#include "service/exec.h"
 #include "store/store.h"
 #include "system/accounts.h"
 #include "system/netns.h"
@@ -43,6 +44,9 @@ public:
     store::SubuRow set_loopback(const auth::Caller& caller, std::string_view ref, std::string_view state);
     store::SubuRow get(const auth::Caller& caller, std::string_view ref);
 
+    // Who a program runs as, and how isolated, when `caller` may exec into the subu.
+    ExecSubject exec_subject(const auth::Caller& caller, std::string_view ref);
+
     // At start: undoes makes and finishes removes a crash interrupted, and
     // ensures every ready subu's namespace exists. Returns what it changed.
     std::vector<std::string> recover();
@@ -62,8 +66,9 @@ public:
 
 private:
     store::SubuRow find_or_throw(std::string_view ref);
-    // Inside a write: throws NotFound unless `row` is still there and ready.
-    void require_still_ready(const store::SubuRow& row);
+    // Inside a write: throws NotFound unless `row` is still there and ready,
+    // and AccessDenied unless `caller` may still do `action` on it.
+    void require_still_allowed(const auth::Caller& caller, const store::SubuRow& row, auth::Action action);
     // The subu `ref`, once `state` is "up"/"down" and `caller` may configure it.
     store::SubuRow configurable(const auth::Caller& caller, std::string_view ref, std::string_view state,
                                 const char* what);

@@ -406,3 +406,32 @@ TEST_F(TheSubuService, KeepsOptionsOwnersSetAndRefusesTheRest) {
     EXPECT_THROW(service->set_option(root, "subu_9", "isolation", "none"), NotFound);
     EXPECT_EQ(store->options_of(1), before);
 }
+
+TEST_F(TheSubuService, AsksTheAuthorityForSomeoneElsesSubuAndChecksAgainUnderTheWriteLock) {
+    service->make(thomas, {"Thomas", "US"});
+    int asked = 0;
+    auth::Caller admin{1001, [&](auth::Action a) { return a == auth::Action::Configure; }};
+    EXPECT_EQ(service->set_option(admin, "Thomas_US", "isolation", "strict"), "strict");
+    EXPECT_THROW(service->remove(admin, "Thomas_US", false), AccessDenied);
+    EXPECT_THROW(service->exec_subject(admin, "Thomas_US"), AccessDenied);
+    // Granted when first asked, withdrawn by the time the change is written.
+    auth::Caller fickle{1001, [&](auth::Action) { return ++asked == 1; }};
+    auto before = snapshot();
+    EXPECT_THROW(service->set_option(fickle, "Thomas_US", "isolation", "none"), AccessDenied);
+    EXPECT_EQ(asked, 2);
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "isolation"), "strict");
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, GivesExecTheSubusUserHomeShellAndIsolation) {
+    service->make(thomas, {"Thomas", "US"});
+    service->set_option(thomas, "Thomas_US", "isolation", "quantum");
+    auto s = service->exec_subject(thomas, "subu_1");
+    EXPECT_EQ(s.num, 1u);
+    EXPECT_EQ(s.name, "Thomas_US");
+    EXPECT_EQ(s.home, "/home/Thomas_US");
+    EXPECT_EQ(s.shell, "/bin/bash");
+    EXPECT_EQ(s.isolation, "quantum");
+    EXPECT_THROW(service->exec_subject(mallory, "Thomas_US"), AccessDenied);
+    EXPECT_THROW(service->exec_subject(thomas, "Thomas_XX"), NotFound);
+}
