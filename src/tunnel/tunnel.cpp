@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -38,6 +39,9 @@ std::vector<std::string> split_commas(const std::string& text) {
 }
 
 std::string resolv_conf_dir(const std::string& etc_netns_dir, const std::string& ns) { return etc_netns_dir + "/" + ns; }
+
+// How a resolv.conf of subu's making begins; one that does not is an admin's and stays.
+constexpr std::string_view resolv_conf_mark = "# The DNS of tunnel ";
 
 }  // namespace
 
@@ -155,7 +159,7 @@ bool write_resolv_conf(const std::string& etc_netns_dir, const std::string& ns, 
         remove_resolv_conf(etc_netns_dir, ns);
         return false;
     }
-    std::string text = "# The DNS of tunnel " + row.id() + ", written by subu-apply; `ip netns exec " + ns +
+    std::string text = std::string(resolv_conf_mark) + row.id() + ", written by subu-apply; `ip netns exec " + ns +
                        "` and `subu exec` see it as /etc/resolv.conf.\n";
     std::string search;
     for (const auto& s : servers) {
@@ -176,7 +180,14 @@ bool write_resolv_conf(const std::string& etc_netns_dir, const std::string& ns, 
 
 void remove_resolv_conf(const std::string& etc_netns_dir, const std::string& ns) {
     const std::string dir = resolv_conf_dir(etc_netns_dir, ns);
-    if (unlink((dir + "/resolv.conf").c_str()) < 0 && errno != ENOENT) throw_errno("remove " + dir + "/resolv.conf");
+    const std::string path = dir + "/resolv.conf";
+    char head[64] = {};
+    if (FILE* f = std::fopen(path.c_str(), "re")) {
+        const std::size_t n = std::fread(head, 1, resolv_conf_mark.size(), f);
+        std::fclose(f);
+        if (std::string_view(head, n) != resolv_conf_mark) return;
+    }
+    if (unlink(path.c_str()) < 0 && errno != ENOENT) throw_errno("remove " + path);
     rmdir(dir.c_str());  // only when empty: an admin's own files there stay
 }
 

@@ -54,6 +54,7 @@ void configure_interface(const std::string& netns_path, const std::string& ifnam
 // /etc/netns/<ns>/resolv.conf from the tunnel's DNS ("10.64.0.1,example.org":
 // addresses become nameservers, names the search list), or removed (and its
 // directory, when empty) if the tunnel has none. Returns whether one is there.
+// Removing leaves a resolv.conf alone that subu did not write (an admin's).
 bool write_resolv_conf(const std::string& etc_netns_dir, const std::string& ns, const store::WgRow& row);
 void remove_resolv_conf(const std::string& etc_netns_dir, const std::string& ns);
 

@@ -151,6 +151,14 @@ TEST_F(ATunnel, ResolvConfLeavesAnAdminsOtherFilesAlone) {
     EXPECT_TRUE(fs::exists(fs::path(etc) / "ns-subu_2" / "hosts"));
 }
 
+TEST_F(ATunnel, ResolvConfOfAnAdminsMakingIsNotRemoved) {
+    const std::string etc = (dir / "etc-netns").string();
+    fs::create_directories(fs::path(etc) / "ns-subu_2");
+    std::ofstream(fs::path(etc) / "ns-subu_2" / "resolv.conf") << "nameserver 192.0.2.53\n";
+    tunnel::remove_resolv_conf(etc, "ns-subu_2");
+    EXPECT_EQ(slurp(fs::path(etc) / "ns-subu_2" / "resolv.conf"), "nameserver 192.0.2.53\n");
+}
+
 TEST_F(ATunnel, WithABadDnsEntryWritesNothing) {
     const std::string etc = (dir / "etc-netns").string();
     row.dns = "10.64.0.1,not an address";
