@@ -21,6 +21,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "reconcile/steer.h"
 
 using namespace subu::bpf;
 
@@ -293,4 +294,28 @@ TEST_F(TheSteeringProgram, LetsSocketsAloneWhenSteeringIsOffAndOutsideTheCgroup)
     });
     EXPECT_EQ(out, "");
     EXPECT_EQ(in_child(false, [&](unsigned) { return fresh(AF_INET, SOCK_STREAM); }), "");
+}
+
+TEST(TheDesiredSteering, FollowsTheOptionsAndTheTunnel) {
+    subu::store::WgRow wg;
+    wg.num = 4;
+    wg.dns = "10.64.0.1, fd00:64::1, 10.64.0.2";
+    EXPECT_EQ(subu::reconcile::tunnel_name(wg), "subu_4");
+    auto e = subu::reconcile::desired_steering({}, wg, 5);
+    EXPECT_EQ(e.ifindex, 5u);
+    EXPECT_TRUE(e.enabled);
+    EXPECT_FALSE(e.local_forwarding);
+    EXPECT_EQ(e.peer, parse_peer("10.64.0.1", "fd00:64::1"));
+    e = subu::reconcile::desired_steering({{"steer_enabled", "off"}, {"local_forwarding", "on"}}, wg, 5);
+    EXPECT_FALSE(e.enabled);
+    EXPECT_TRUE(e.local_forwarding);
+}
+
+TEST(TheDesiredSteering, FailsClosedWithoutATunnel) {
+    auto e = subu::reconcile::desired_steering({}, std::nullopt, 5);
+    EXPECT_EQ(e.ifindex, 0u);
+    EXPECT_TRUE(e.enabled);
+    EXPECT_FALSE(e.peer.v4);
+    subu::store::WgRow wg;
+    EXPECT_EQ(subu::reconcile::forwarding_peer(wg), Peer{});
 }
