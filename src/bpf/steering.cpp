@@ -8,7 +8,9 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -297,6 +299,35 @@ bool attached(const std::string& cgroup_dir, const std::string& pin_dir) {
     for (__u32 i = 0; i < count; ++i)
         if (ids[i] == want) return true;
     return false;
+}
+
+std::string cgroup2_root() {
+    struct statfs fs {};
+    if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return "/sys/fs/cgroup";
+    return "/sys/fs/cgroup/unified";
+}
+
+Status status(const std::string& slice_path, const std::string& netns_path, const std::string& pin_dir) {
+    Status st;
+    st.attached = attached(cgroup2_root() + "/" + slice_path, pin_dir);
+    std::optional<Entry> e;
+    try {
+        e = Steering(pin_dir).get(netns_path);
+    } catch (const NotFound&) {
+        st.state = "unloaded";
+        return st;
+    } catch (const std::system_error&) {
+        // No namespace: no socket of the subu can be made in it either.
+    }
+    if (e && !e->enabled) {
+        st.state = "off";
+    } else if (e && e->ifindex) {
+        st.interface = ifname_in(netns_path, e->ifindex);
+        st.state = st.interface.empty() ? "closed" : "on";
+    } else {
+        st.state = "closed";
+    }
+    return st;
 }
 
 }  // namespace subu::bpf

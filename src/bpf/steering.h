@@ -108,7 +108,22 @@ private:
 };
 
 // Whether the pinned sock_create program is attached to the cgroup at
-// `cgroup_dir` (the slice's directory under /sys/fs/cgroup).
+// `cgroup_dir` (the slice's directory under cgroup2_root()).
 bool attached(const std::string& cgroup_dir, const std::string& pin_dir = std::string(default_pin_dir));
+
+// Where the cgroup2 hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
+std::string cgroup2_root();
+
+// What `subu info` and the Subu1 properties show of a subu's steering.
+struct Status {
+    bool attached = false;  // the program is on the slice's cgroup
+    // "on" (pinned to `interface`), "off" (steer_enabled off), "closed" (no
+    // tunnel: nothing but loopback), "unloaded" (subu-bpf.service has not run).
+    std::string state;
+    std::string interface;
+};
+// `slice_path` is the slice's cgroup relative to the root ("subu.slice/…/subu-Thomas-US.slice").
+Status status(const std::string& slice_path, const std::string& netns_path,
+              const std::string& pin_dir = std::string(default_pin_dir));
 
 }  // namespace subu::bpf

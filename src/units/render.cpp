@@ -60,6 +60,13 @@ std::string slice(std::string_view subu_name) {
     return out + ".slice";
 }
 
+std::string slice_cgroup(std::string_view subu_name) {
+    std::string out = "subu.slice";
+    for (auto cut = subu_name.find('_'); cut != std::string_view::npos; cut = subu_name.find('_', cut + 1))
+        out += "/" + slice(subu_name.substr(0, cut));
+    return out + "/" + slice(subu_name);
+}
+
 GeneratedTree render_tree(const std::vector<exporting::ExportRow>& rows, std::string_view unit_dir,
                           std::string_view source_path) {
     GeneratedTree tree;

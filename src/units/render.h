@@ -25,6 +25,9 @@ std::string service(std::string_view tmpl, std::string_view subu_name);
 // subu-Thomas.slice, inside subu.slice. Each token is escaped, as '-' nests.
 std::string slice(std::string_view subu_name);
 
+// The slice's cgroup below the cgroup root: "subu.slice/subu-Thomas.slice/subu-Thomas-US.slice".
+std::string slice_cgroup(std::string_view subu_name);
+
 // One file or symlink of a generated tree, at a path relative to the output directory.
 struct Entry {
     enum class Kind { File, Symlink };

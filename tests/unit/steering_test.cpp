@@ -22,6 +22,7 @@
 
 #include "core/errors.h"
 #include "reconcile/steer.h"
+#include "units/render.h"
 
 using namespace subu::bpf;
 
@@ -318,4 +319,10 @@ TEST(TheDesiredSteering, FailsClosedWithoutATunnel) {
     EXPECT_FALSE(e.peer.v4);
     subu::store::WgRow wg;
     EXPECT_EQ(subu::reconcile::forwarding_peer(wg), Peer{});
+}
+
+TEST(ASlicesCgroup, NestsAsTheSliceDoes) {
+    EXPECT_EQ(subu::units::slice_cgroup("Thomas_US"), "subu.slice/subu-Thomas.slice/subu-Thomas-US.slice");
+    EXPECT_EQ(subu::units::slice_cgroup("Thomas_new-subu_R"),
+              "subu.slice/subu-Thomas.slice/subu-Thomas-new\\x2dsubu.slice/subu-Thomas-new\\x2dsubu-R.slice");
 }
