@@ -9,7 +9,6 @@
 
 #define AF_INET 2
 #define AF_INET6 10
-#define SOCK_STREAM 1
 #define SOL_SOCKET 1
 #define SO_BINDTODEVICE 25
 #define SO_BINDTOIFINDEX 62
@@ -40,10 +39,11 @@ static __always_inline int steered(const struct subu_steer *s)
     return !s || (s->flags & SUBU_STEER_ON);
 }
 
-/* No entry (a namespace we do not know) or a tunnel that is down: nowhere. */
+/* No entry (a namespace we do not know) or a tunnel that is down: lo, so loopback
+ * keeps working and nothing else is reachable. */
 static __always_inline __u32 target_of(const struct subu_steer *s)
 {
-    return s && s->ifindex ? s->ifindex : SUBU_STEER_NOWHERE;
+    return s && s->ifindex ? s->ifindex : SUBU_STEER_LOOPBACK;
 }
 
 SEC("cgroup/sock_create")
@@ -57,19 +57,18 @@ int steer_sock_create(struct bpf_sock *sk)
     return 1;
 }
 
-/* Moves the socket to `ifindex` if it is elsewhere; bpf_setsockopt is the only way a
- * sock_addr program can, and it is allowed in the bind and connect hooks. */
-static __always_inline int bound_dev_of(struct bpf_sock_addr *ctx, __u32 *bound);
-
-static __always_inline int rebind(struct bpf_sock_addr *ctx, __u32 ifindex)
+/* The device a sock_addr hook's socket is bound to, read once: clang would otherwise
+ * merge the reads of several branches into pointer arithmetic on the socket, which
+ * the verifier refuses. */
+static __always_inline int bound_dev_of(struct bpf_sock_addr *ctx, __u32 *bound)
 {
-    __u32 bound;
-    if (!bound_dev_of(ctx, &bound))
+    struct bpf_sock *sk = ctx->sk;
+    if (!sk)
         return 0;
-    if (bound == ifindex)
-        return 1;
-    int idx = ifindex;
-    return bpf_setsockopt(ctx, SOL_SOCKET, SO_BINDTOIFINDEX, &idx, sizeof(idx)) == 0;
+    __u32 b = sk->bound_dev_if;
+    asm volatile("" : "+r"(b));
+    *bound = b;
+    return 1;
 }
 
 static __always_inline int is_loopback4(__u32 addr_be)
@@ -93,8 +92,7 @@ static __always_inline int has_peer6(const struct subu_steer *s)
     return s->peer6[0] | s->peer6[1] | s->peer6[2] | s->peer6[3];
 }
 
-/* local_forwarding: the address a loopback destination is sent to instead, in the
- * destination's family; 0 when it stays local. */
+/* local_forwarding, with the tunnel up and a peer of the destination's family. */
 static __always_inline int forwards4(const struct subu_steer *s)
 {
     return s && (s->flags & SUBU_STEER_LOCAL_FWD) && s->ifindex && s->peer4;
@@ -141,114 +139,50 @@ static __always_inline void load6(struct bpf_sock_addr *ctx, __u32 a[4])
     a[3] = ctx->user_ip6[3];
 }
 
-/* connect: loopback stays on lo (or goes to the peer), everything else goes to the
- * tunnel, or is refused (EPERM) while there is none. */
-SEC("cgroup/connect4")
-int steer_connect4(struct bpf_sock_addr *ctx)
+/* connect and unconnected sends. A loopback destination that stays local is the
+ * subu's own (the kernel keeps it on the socket's device: lo, or the tunnel with its
+ * local loopback routes). Anything else leaves only from a socket on the subu's
+ * tunnel while it is up; otherwise EPERM. No hook moves a socket: the kernel lets
+ * an unprivileged process's sockets be bound once, at sock_create. */
+static __always_inline int may_leave(struct bpf_sock_addr *ctx, const struct subu_steer *s, int local)
 {
-    struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
+    if (local)
         return 1;
-    if (is_loopback4(ctx->user_ip4) && !forward4(ctx, s))
-        return rebind(ctx, SUBU_STEER_LOOPBACK);
-    if (!s || !s->ifindex)
-        return 0;
-    return rebind(ctx, s->ifindex);
-}
-
-SEC("cgroup/connect6")
-int steer_connect6(struct bpf_sock_addr *ctx)
-{
-    struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
-        return 1;
-    __u32 a[4];
-    load6(ctx, a);
-    if (is_loopback6(a) && !forward6(ctx, s, a))
-        return rebind(ctx, SUBU_STEER_LOOPBACK);
-    if (!s || !s->ifindex)
-        return 0;
-    return rebind(ctx, s->ifindex);
-}
-
-/* The device a sock_addr hook's socket is bound to, read once: clang would otherwise
- * merge the reads of several branches into pointer arithmetic on the socket, which
- * the verifier refuses. */
-static __always_inline int bound_dev_of(struct bpf_sock_addr *ctx, __u32 *bound)
-{
-    struct bpf_sock *sk = ctx->sk;
-    if (!sk)
-        return 0;
-    __u32 b = sk->bound_dev_if;
-    asm volatile("" : "+r"(b));
-    *bound = b;
-    return 1;
-}
-
-/* Unconnected sends cannot move the socket: a socket on the tunnel may send to the
- * tunnel (and, forwarding, to the peer for loopback); one on lo only to loopback. */
-/* `local`: the destination is loopback and stays so. */
-static __always_inline int may_send(struct bpf_sock_addr *ctx, const struct subu_steer *s, int local)
-{
     __u32 bound;
     if (!bound_dev_of(ctx, &bound))
         return 0;
-    if (local)
-        return bound == SUBU_STEER_LOOPBACK;
     return s && s->ifindex && bound == s->ifindex;
 }
 
-SEC("cgroup/sendmsg4")
-int steer_sendmsg4(struct bpf_sock_addr *ctx)
+static __always_inline int leave4(struct bpf_sock_addr *ctx)
 {
     struct subu_steer *s = entry_of(ctx);
     if (!steered(s))
         return 1;
-    return may_send(ctx, s, is_loopback4(ctx->user_ip4) && !forward4(ctx, s));
+    return may_leave(ctx, s, is_loopback4(ctx->user_ip4) && !forward4(ctx, s));
 }
+
+static __always_inline int leave6(struct bpf_sock_addr *ctx)
+{
+    struct subu_steer *s = entry_of(ctx);
+    if (!steered(s))
+        return 1;
+    __u32 a[4];
+    load6(ctx, a);
+    return may_leave(ctx, s, is_loopback6(a) && !forward6(ctx, s, a));
+}
+
+SEC("cgroup/connect4")
+int steer_connect4(struct bpf_sock_addr *ctx) { return leave4(ctx); }
+
+SEC("cgroup/connect6")
+int steer_connect6(struct bpf_sock_addr *ctx) { return leave6(ctx); }
+
+SEC("cgroup/sendmsg4")
+int steer_sendmsg4(struct bpf_sock_addr *ctx) { return leave4(ctx); }
 
 SEC("cgroup/sendmsg6")
-int steer_sendmsg6(struct bpf_sock_addr *ctx)
-{
-    struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
-        return 1;
-    __u32 a[4];
-    load6(ctx, a);
-    return may_send(ctx, s, is_loopback6(a) && !forward6(ctx, s, a));
-}
-
-/* bind: a server on a loopback address is moved to lo, so clients in the subu reach
- * it; a TCP server on the wildcard address is unbound from any device, so it is
- * reached over lo and the tunnel alike (its connections answer where they came from,
- * and only lo and the tunnel lead into the subu's namespace). */
-SEC("cgroup/bind4")
-int steer_bind4(struct bpf_sock_addr *ctx)
-{
-    struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
-        return 1;
-    if (is_loopback4(ctx->user_ip4))
-        return rebind(ctx, SUBU_STEER_LOOPBACK);
-    if (ctx->user_ip4 == 0 && ctx->type == SOCK_STREAM)
-        return rebind(ctx, 0);
-    return 1;
-}
-
-SEC("cgroup/bind6")
-int steer_bind6(struct bpf_sock_addr *ctx)
-{
-    struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
-        return 1;
-    __u32 a[4];
-    load6(ctx, a);
-    if (is_loopback6(a))
-        return rebind(ctx, SUBU_STEER_LOOPBACK);
-    if ((a[0] | a[1] | a[2] | a[3]) == 0 && ctx->type == SOCK_STREAM)
-        return rebind(ctx, 0);
-    return 1;
-}
+int steer_sendmsg6(struct bpf_sock_addr *ctx) { return leave6(ctx); }
 
 /* A process in the subu may not move its sockets to another device (EPERM). */
 SEC("cgroup/setsockopt")

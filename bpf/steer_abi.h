@@ -6,10 +6,9 @@
 #define SUBU_STEER_ON 1u         /* steer_enabled: pin sockets; off leaves them alone */
 #define SUBU_STEER_LOCAL_FWD 2u  /* local_forwarding: 127/8 (and ::1) go to the peer */
 
-/* A bound device index no interface has: a socket bound to it can reach nothing
- * (the route lookup fails with ENODEV), which is how "fail closed" is spelled. */
-#define SUBU_STEER_NOWHERE 0x7fffffffu
-#define SUBU_STEER_LOOPBACK 1u   /* lo has index 1 in every network namespace */
+/* lo has index 1 in every network namespace: where sockets are bound while the
+ * tunnel is down ("fail closed": loopback works, nothing else is reachable). */
+#define SUBU_STEER_LOOPBACK 1u
 
 /* Key: the network namespace cookie (SO_NETNS_COOKIE, bpf_get_netns_cookie) of the subu's namespace. */
 struct subu_steer {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/loopback.h"
 #include "bpf/steering.h"
 #include "core/errors.h"
 #include "core/log.h"
@@ -87,6 +88,8 @@ std::string steer(subu::store::Store& store, const subu::store::SubuRow& row, co
     const std::string tunnel = wg ? subu::reconcile::tunnel_name(*wg) : "";
     const std::uint32_t ifindex = wg ? subu::bpf::ifindex_in(ns_path, tunnel) : 0;
     const auto want = subu::reconcile::desired_steering(store.options_of(row.num), wg, ifindex);
+    // Loopback routes first: a socket bound to the tunnel needs them for 127/8 and ::1.
+    if (want.ifindex) subu::bpf::route_loopback_over(ns_path, want.ifindex);
     subu::bpf::Steering map;
     if (map.get(ns_path) == want) return "";
     map.put(ns_path, want);

@@ -77,9 +77,9 @@ void ensure_dir(const std::string& dir) {
 
 const std::vector<Hook>& hooks() {
     static const std::vector<Hook> all = {
-        {"sock_create", "steer_sock_create"}, {"connect4", "steer_connect4"}, {"connect6", "steer_connect6"},
-        {"sendmsg4", "steer_sendmsg4"},       {"sendmsg6", "steer_sendmsg6"}, {"bind4", "steer_bind4"},
-        {"bind6", "steer_bind6"},             {"setsockopt", "steer_setsockopt"},
+        {"sock_create", "steer_sock_create"}, {"connect4", "steer_connect4"},
+        {"connect6", "steer_connect6"},       {"sendmsg4", "steer_sendmsg4"},
+        {"sendmsg6", "steer_sendmsg6"},       {"setsockopt", "steer_setsockopt"},
     };
     return all;
 }
@@ -218,8 +218,9 @@ std::vector<std::string> load_and_pin(const std::string& pin_dir) {
             close(old);
             if (same) continue;
         }
-        // Pinned aside, then renamed over the old pin: the path always names a program.
-        const std::string fresh = path + ".new";
+        // Pinned aside, then renamed over the old pin: the path always names a
+        // program. (bpffs refuses names with a dot.)
+        const std::string fresh = pin_dir + "/new-" + std::string(h.name);
         unlink(fresh.c_str());
         if (bpf_obj_pin(fd, fresh.c_str()) < 0) throw_errno("pin the steering program at " + fresh);
         if (rename(fresh.c_str(), path.c_str()) < 0) {

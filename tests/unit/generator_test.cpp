@@ -293,8 +293,7 @@ TEST(TheGenerator, GivesAThousandSubusTheirUnits) {
                   "\nRequires=subu-bpf.service\nAfter=subu-bpf.service\nBefore=slices.target\n\n[Slice]\n"
                   "BPFProgram=sock_create:/sys/fs/bpf/subu/sock_create\nBPFProgram=connect4:/sys/fs/bpf/subu/connect4\n"
                   "BPFProgram=connect6:/sys/fs/bpf/subu/connect6\nBPFProgram=sendmsg4:/sys/fs/bpf/subu/sendmsg4\n"
-                  "BPFProgram=sendmsg6:/sys/fs/bpf/subu/sendmsg6\nBPFProgram=bind4:/sys/fs/bpf/subu/bind4\n"
-                  "BPFProgram=bind6:/sys/fs/bpf/subu/bind6\nBPFProgram=setsockopt:/sys/fs/bpf/subu/setsockopt\n");
+                  "BPFProgram=sendmsg6:/sys/fs/bpf/subu/sendmsg6\nBPFProgram=setsockopt:/sys/fs/bpf/subu/setsockopt\n");
     EXPECT_EQ(fs::read_symlink(g.dir / "multi-user.target.wants/subu-masu6-s993-s994-s\\x2d995.slice"),
               "../subu-masu6-s993-s994-s\\x2d995.slice");
     EXPECT_EQ(fs::read_symlink(g.dir / "multi-user.target.wants/subu@masu6_s\\x2d1000.service"),

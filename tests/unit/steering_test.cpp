@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/ipv6.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -21,7 +22,9 @@
 #include <string>
 
 #include "core/errors.h"
+#include "bpf/loopback.h"
 #include "reconcile/steer.h"
+#include "support/steer_sandbox.h"
 #include "units/render.h"
 
 using namespace subu::bpf;
@@ -72,7 +75,7 @@ TEST(APeerAddress, RefusesWhatCannotBeAPeer) {
 TEST(TheHooks, AreNamedAsSystemdsBPFProgramTypes) {
     std::string all;
     for (const auto& h : hooks()) all += std::string(h.name) + " ";
-    EXPECT_EQ(all, "sock_create connect4 connect6 sendmsg4 sendmsg6 bind4 bind6 setsockopt ");
+    EXPECT_EQ(all, "sock_create connect4 connect6 sendmsg4 sendmsg6 setsockopt ");
 }
 
 // The real program, on a cgroup and in a namespace of the test's own, in a child process.
@@ -80,102 +83,22 @@ class TheSteeringProgram : public ::testing::Test {
 protected:
     void SetUp() override {
         if (geteuid() != 0) GTEST_SKIP() << "needs root (loads a BPF program, makes a cgroup and a namespace)";
-        struct statfs fs{};
-        root_ = statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == 0x63677270 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-        cgroup_ = root_ + "/subu-steering-test-" + std::to_string(getpid());
-        ASSERT_EQ(mkdir(cgroup_.c_str(), 0755), 0) << std::strerror(errno);
-        program_.emplace("");
-        int cg = open(cgroup_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        ASSERT_GE(cg, 0);
-        for (const auto& h : hooks()) {
-            ASSERT_EQ(bpf_prog_attach(program_->prog_fd(h.name), cg, attach_type(h.name), BPF_F_ALLOW_MULTI), 0)
-                << h.name << ": " << std::strerror(errno);
-        }
-        close(cg);
-    }
-    void TearDown() override {
-        program_.reset();  // detaches nothing: the cgroup's removal does
-        if (!cgroup_.empty()) rmdir(cgroup_.c_str());
+        sandbox_.emplace("subu-steering-test");
     }
 
-    static bpf_attach_type attach_type(std::string_view hook) {
-        if (hook == "sock_create") return BPF_CGROUP_INET_SOCK_CREATE;
-        if (hook == "connect4") return BPF_CGROUP_INET4_CONNECT;
-        if (hook == "connect6") return BPF_CGROUP_INET6_CONNECT;
-        if (hook == "sendmsg4") return BPF_CGROUP_UDP4_SENDMSG;
-        if (hook == "sendmsg6") return BPF_CGROUP_UDP6_SENDMSG;
-        if (hook == "bind4") return BPF_CGROUP_INET4_BIND;
-        if (hook == "bind6") return BPF_CGROUP_INET6_BIND;
-        return BPF_CGROUP_SETSOCKOPT;
-    }
-
-    // Runs `body` in a child in a fresh network namespace (lo up, a TUN
-    // "subu_9" up with 10.9.0.2/24), inside the test cgroup when `in_cgroup`;
-    // `body` gets the tunnel's index and returns "" or what went wrong.
+    // `body` in a child in its own namespace, inside the test cgroup when `in_cgroup`.
     std::string in_child(bool in_cgroup, const std::function<std::string(unsigned)>& body) {
-        int pipefd[2];
-        if (pipe(pipefd) < 0) return "pipe";
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(pipefd[0]);
-            std::string out = child(in_cgroup, body);
-            (void)!write(pipefd[1], out.data(), out.size());
-            _exit(0);
-        }
-        close(pipefd[1]);
-        std::string out;
-        char buf[512];
-        for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-        close(pipefd[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        return out;
+        return sandbox_->in_child([&](unsigned index) {
+            if (in_cgroup)
+                if (auto e = subu::testing::SteerSandbox::join(sandbox_->cgroup()); !e.empty()) return e;
+            std::string out = body(index);
+            if (in_cgroup) subu::testing::SteerSandbox::join(sandbox_->root());
+            return out;
+        });
     }
 
-    std::string child(bool in_cgroup, const std::function<std::string(unsigned)>& body) {
-        if (unshare(CLONE_NEWNET) < 0) return "unshare";
-        int tun = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-        if (tun < 0) return "open /dev/net/tun";
-        ifreq ifr{};
-        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-        std::strcpy(ifr.ifr_name, "subu_9");
-        if (ioctl(tun, TUNSETIFF, &ifr) < 0) return "TUNSETIFF";
-        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        for (const char* name : {"lo", "subu_9"}) {
-            ifreq f{};
-            std::strcpy(f.ifr_name, name);
-            ioctl(s, SIOCGIFFLAGS, &f);
-            f.ifr_flags = static_cast<short>(f.ifr_flags | IFF_UP);
-            if (ioctl(s, SIOCSIFFLAGS, &f) < 0) return std::string("up ") + name;
-        }
-        ifreq a{};
-        std::strcpy(a.ifr_name, "subu_9");
-        auto* sin = reinterpret_cast<sockaddr_in*>(&a.ifr_addr);
-        sin->sin_family = AF_INET;
-        sin->sin_addr = v4("10.9.0.2");
-        if (ioctl(s, SIOCSIFADDR, &a) < 0) return "address";
-        close(s);
-        const unsigned index = if_nametoindex("subu_9");
-        if (in_cgroup) {
-            const std::string procs = cgroup_ + "/cgroup.procs";
-            int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-            const std::string me = std::to_string(getpid());
-            if (fd < 0 || write(fd, me.data(), me.size()) < 0) return "join " + procs;
-            close(fd);
-        }
-        std::string out = body(index);
-        if (in_cgroup) {
-            const std::string procs = root_ + "/cgroup.procs";
-            int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-            const std::string me = std::to_string(getpid());
-            if (fd >= 0) (void)!write(fd, me.data(), me.size());
-            if (fd >= 0) close(fd);
-        }
-        return out;
-    }
-
-    std::string root_, cgroup_;
-    std::optional<Program> program_;
+    const Program& program() const { return sandbox_->program(); }
+    std::optional<subu::testing::SteerSandbox> sandbox_;
 };
 
 namespace {
@@ -246,10 +169,11 @@ int connect_out() {
 
 TEST_F(TheSteeringProgram, PinsEverySocketToTheTunnelAndKeepsLoopbackWorking) {
     auto out = in_child(true, [&](unsigned index) -> std::string {
-        Steering steering(*program_);
+        Steering steering(program());
         Entry e;
         e.ifindex = index;
         steering.put("/proc/self/ns/net", e);
+        route_loopback_over("/proc/self/ns/net", index);
         std::string problems;
         for (int family : {AF_INET, AF_INET6})
             for (int type : {SOCK_STREAM, SOCK_DGRAM})
@@ -269,12 +193,14 @@ TEST_F(TheSteeringProgram, PinsEverySocketToTheTunnelAndKeepsLoopbackWorking) {
 TEST_F(TheSteeringProgram, FailsClosedWithTheTunnelDownOrTheNamespaceUnknown) {
     auto out = in_child(true, [&](unsigned) -> std::string {
         std::string problems;
-        if (auto d = fresh(AF_INET, SOCK_STREAM); d.rfind("error", 0) != 0) problems += "unknown netns: bound to '" + d + "'; ";
+        if (auto d = fresh(AF_INET, SOCK_STREAM); d != "lo") problems += "unknown netns: bound to '" + d + "'; ";
         if (connect_out() != EPERM) problems += "unknown netns: connect was not refused; ";
-        Steering steering(*program_);
+        Steering steering(program());
         steering.set_tunnel("/proc/self/ns/net", 0, {});
         if (connect_out() != EPERM) problems += "tunnel down: connect was not refused; ";
+        if (auto d = fresh(AF_INET6, SOCK_DGRAM); d != "lo") problems += "tunnel down: bound to '" + d + "'; ";
         if (auto r = loopback_talk(AF_INET, "127.0.0.1"); !r.empty()) problems += "tunnel down: " + r + "; ";
+        if (auto r = loopback_talk(AF_INET6, "::1"); !r.empty()) problems += "tunnel down: " + r + "; ";
         return problems;
     });
     EXPECT_EQ(out, "");
@@ -282,7 +208,7 @@ TEST_F(TheSteeringProgram, FailsClosedWithTheTunnelDownOrTheNamespaceUnknown) {
 
 TEST_F(TheSteeringProgram, LetsSocketsAloneWhenSteeringIsOffAndOutsideTheCgroup) {
     auto out = in_child(true, [&](unsigned index) -> std::string {
-        Steering steering(*program_);
+        Steering steering(program());
         steering.set_tunnel("/proc/self/ns/net", index, {});
         steering.set_options("/proc/self/ns/net", false, false);
         std::string problems;
