@@ -93,7 +93,10 @@ public:
         calls.push_back("stop " + u);
         active.erase(u);
     }
-    void reload(const std::string& u) override { calls.push_back("reload " + u); }
+    void reload(const std::string& u) override {
+        calls.push_back("reload " + u);
+        if (u == fail) throw Failed("Could not reload " + u + " (injected)");
+    }
     std::string active_state(const std::string& u) override { return active.count(u) ? "active" : "inactive"; }
     bool did(const std::string& call) const { return std::find(calls.begin(), calls.end(), call) != calls.end(); }
 };
@@ -372,6 +375,27 @@ TEST_F(TheSubuService, AppliesLoopbackOnlyToANamespaceThatIsUp) {
     units.active.insert("subu-netns@Thomas_US.service");
     service->set_loopback(root, "Thomas_US", "down");
     EXPECT_EQ(units.calls, (std::vector<std::string>{"reload subu-netns@Thomas_US.service"}));
+}
+
+TEST_F(TheSubuService, AppliesSteeringOptionsLiveThroughTheNamespaceUnit) {
+    service->make(thomas, {"Thomas", "US"});
+    units.calls.clear();
+    service->set_option(thomas, "Thomas_US", "isolation", "strict");
+    EXPECT_TRUE(units.calls.empty()) << "isolation is read by exec, not by the steering";
+    service->set_option(thomas, "Thomas_US", "steer_enabled", "off");
+    service->set_option(thomas, "Thomas_US", "local_forwarding", "on");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"reload subu-netns@Thomas_US.service",
+                                                     "reload subu-netns@Thomas_US.service"}));
+}
+
+TEST_F(TheSubuService, PutsASteeringOptionBackWhenItCannotBeApplied) {
+    service->make(thomas, {"Thomas", "US"});
+    service->set_option(thomas, "Thomas_US", "local_forwarding", "on");
+    units.fail = "subu-netns@Thomas_US.service";
+    EXPECT_THROW(service->set_option(thomas, "Thomas_US", "local_forwarding", "off"), Failed);
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "local_forwarding"), "on");
+    EXPECT_THROW(service->set_option(thomas, "Thomas_US", "steer_enabled", "off"), Failed);
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "steer_enabled"), "on");
 }
 
 TEST_F(TheSubuService, NamesUnitsOfNamesWithDashesTheSystemdWay) {
