@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "bpf/loopback.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "steer.skel.h"
@@ -266,6 +267,7 @@ std::optional<Entry> Steering::get(const std::string& netns_path) {
 }
 
 void Steering::set_tunnel(const std::string& netns_path, std::uint32_t ifindex, const Peer& peer) {
+    if (ifindex) route_loopback_over(netns_path, ifindex);
     Entry e = get(netns_path).value_or(Entry{});
     e.ifindex = ifindex;
     e.peer = peer;

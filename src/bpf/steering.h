@@ -94,8 +94,9 @@ public:
     // The whole entry for the subu whose namespace is `netns_path`.
     void put(const std::string& netns_path, const Entry& e);
     std::optional<Entry> get(const std::string& netns_path);
-    // The tunnel came up (ifindex inside the namespace), changed, or went down
-    // (0: sockets made from now on reach nothing but loopback); keeps the options.
+    // The tunnel came up (ifindex inside the namespace; also routes loopback
+    // over it, see loopback.h), changed, or went down (0: sockets made from
+    // now on are bound to lo and reach nothing but loopback); keeps the options.
     void set_tunnel(const std::string& netns_path, std::uint32_t ifindex, const Peer& peer);
     // steer_enabled and local_forwarding, live; keeps the tunnel.
     void set_options(const std::string& netns_path, bool enabled, bool local_forwarding);
