@@ -7,6 +7,8 @@ packages=(
     googletest libgtest-dev libgmock-dev
     libsodium-dev
     libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
+    # the steering program: clang for the BPF target, bpftool for vmlinux.h and the skeleton
+    clang libbpf-dev bpftool
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
     systemd dbus passwd iproute2 util-linux bsdutils sqlite3 procps
     wireguard-go wireguard-tools

@@ -6,5 +6,5 @@ bash scripts/setup-debian.sh
 bash scripts/build.sh
 # One run: the unit tests (no root needed) and the end-to-end suite, which
 # boots systemd in its own container and drives the installed build; its
-# full transcript is kept in build/e2e.log.
+# full transcripts are kept in build/e2e.log and build/e2e-steer.log.
 ctest --test-dir build --output-on-failure

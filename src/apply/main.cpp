@@ -10,10 +10,13 @@
 #include <algorithm>
 #include <vector>
 
+#include "bpf/loopback.h"
+#include "bpf/steering.h"
 #include "core/errors.h"
 #include "core/log.h"
 #include "names/names.h"
 #include "reconcile/converge.h"
+#include "reconcile/steer.h"
 #include "store/store.h"
 #include "subu/config.h"
 #include "system/netns.h"
@@ -25,6 +28,7 @@
 namespace {
 
 constexpr const char* help_text = R"(Usage: subu-apply VERB INSTANCE [--state-db PATH]
+       subu-apply bpf-load
 
 The steps systemd runs for a subu's units. INSTANCE is the unit instance, the
 subu's name escaped as systemd-escape does (%i in the unit files). Each verb
@@ -49,6 +53,14 @@ Verbs:
                when it has DNS (ExecStartPost=, ExecReload=)
   wg-down      no tunnel interface left in the namespace or on the host, no
                resolv.conf (subu-wg@.service ExecStopPost=)
+  steer        the subu's entry in the socket steering map: its options
+               (steer_enabled, local_forwarding) and its tunnel subu_<N> for
+               the attached WG_N as found in its namespace, or none (fail
+               closed); netns-up and up do this step too, netns-down forgets
+               the entry. Run it when the tunnel comes up, changes or goes down.
+  bpf-load     load the socket steering program and pin it with its map
+               under /sys/fs/bpf/subu/ (subu-bpf.service); a program already
+               pinned with the same code is kept
 
 Exit status 0 when the subu is as wanted, 1 when a step failed (the message
 says which and why), 2 for bad usage or an instance that names no subu;
@@ -122,6 +134,47 @@ std::optional<std::string> subu_name_of(const std::string& instance) {
     return name;
 }
 
+std::string describe(const subu::bpf::Entry& e, const std::string& tunnel) {
+    if (!e.enabled) return "steering off";
+    if (!e.ifindex) return "steering on, no tunnel: fail closed";
+    return "steering on " + tunnel + " (index " + std::to_string(e.ifindex) + ")" +
+           (e.local_forwarding ? ", local forwarding" : "");
+}
+
+// The subu's steering entry as the store wants it, with its tunnel as the
+// kernel has it; returns what it changed ("" for nothing).
+std::string steer(subu::store::Store& store, const subu::store::SubuRow& row, const std::string& ns_path) {
+    auto wg = store.wg_of_subu(row.num);
+    const std::string tunnel = wg ? subu::reconcile::tunnel_name(*wg) : "";
+    const std::uint32_t ifindex = wg ? subu::bpf::ifindex_in(ns_path, tunnel) : 0;
+    const auto want = subu::reconcile::desired_steering(store.options_of(row.num), wg, ifindex);
+    // Loopback routes first: a socket bound to the tunnel needs them for 127/8 and ::1.
+    if (want.ifindex) subu::bpf::route_loopback_over(ns_path, want.ifindex);
+    subu::bpf::Steering map;
+    if (map.get(ns_path) == want) return "";
+    map.put(ns_path, want);
+    return describe(want, tunnel);
+}
+
+int load_bpf() {
+    try {
+        const auto started = std::chrono::steady_clock::now();
+        auto pinned = subu::bpf::load_and_pin();
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+        std::string did;
+        for (const auto& p : pinned) did += (did.empty() ? "" : ", ") + p;
+        subu::log::info("socket steering program " + (did.empty() ? "already pinned" : "pinned: " + did) + " under " +
+                            std::string(subu::bpf::default_pin_dir) + " (" + std::to_string(us) + " us)",
+                        {{"SUBU_APPLY_VERB", "bpf-load"}, {"SUBU_APPLY_USEC", std::to_string(us)}});
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "subu-apply: bpf-load: %s\n", e.what());
+        subu::log::error(std::string("loading the socket steering program failed: ") + e.what(),
+                         {{"SUBU_APPLY_VERB", "bpf-load"}});
+        return 1;
+    }
+}
+
 int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::store::SubuRow& subu,
                 const std::string& db, const std::string& ns, const std::string& netns_path, Clock::time_point started) {
     const auto wg = store.wg_of_subu(subu.num);
@@ -131,6 +184,16 @@ int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::
         subu::tunnel::remove_resolv_conf(subu::config::etc_netns_dir, ns);
         std::string did;
         for (const auto& r : removed) did += (did.empty() ? "" : ", ") + r;
+        // With the tunnel gone the steering entry says so: sockets fail closed.
+        // (Its interface is gone too, so a stale entry steers into nothing.)
+        try {
+            if (access(netns_path.c_str(), F_OK) == 0) {
+                const std::string steered = steer(store, subu, netns_path);
+                if (!steered.empty()) did += (did.empty() ? "" : ", ") + steered;
+            }
+        } catch (const std::exception& e) {
+            subu::log::warning("subu " + subu.name + " wg-down: the steering entry was not updated: " + e.what(), base);
+        }
         subu::log::info("subu " + subu.name + " wg-down: " + (did.empty() ? "no tunnel interface left" : "removed " + did),
                         base);
         return 0;
@@ -174,13 +237,16 @@ int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::
         subu::tunnel::configure_wireguard_go(netns_path, ifname, config);
     subu::tunnel::configure_interface(netns_path, ifname, *wg);
     const bool dns = subu::tunnel::write_resolv_conf(subu::config::etc_netns_dir, ns, *wg);
+    // The second wall: sockets made under the subu's slice are pinned to it.
+    const std::string steered = steer(store, subu, netns_path);
     const auto us = usec_since(resolved);
     fields.push_back({"SUBU_APPLY_USEC", std::to_string(us)});
     subu::log::info("subu " + subu.name + " wg-configure: " + ifname + " (" + wg->id() + ", " +
                         subu::tunnel::to_string(backend) + ") inside " + ns + " with " + wg->address +
                         (wg->server_public_key.empty() ? ", no peer yet (the server's key is not set)"
                                                        : ", peer " + wg->endpoint) +
-                        (dns ? ", DNS " + wg->dns : "") + " (" + std::to_string(us) + " us; " +
+                        (dns ? ", DNS " + wg->dns : "") + (steered.empty() ? "" : ", " + steered) + " (" +
+                        std::to_string(us) + " us; " +
                         std::to_string(usec_since(started)) + " us in all)",
                     fields);
     return 0;
@@ -204,9 +270,11 @@ int main(int argc, char** argv) {
             args.push_back(a);
         }
     }
+    if (args.size() == 1 && args[0] == "bpf-load") return load_bpf();
     if (args.size() != 2) return usage("expected VERB INSTANCE");
     const std::string& verb = args[0];
-    static const std::vector<std::string> verbs = {"netns-up", "netns-down", "up", "wg-wanted", "wg-run", "wg-configure", "wg-down"};
+    static const std::vector<std::string> verbs = {"netns-up", "netns-down", "up", "steer",
+                                                   "wg-wanted", "wg-run", "wg-configure", "wg-down"};
     if (std::find(verbs.begin(), verbs.end(), verb) == verbs.end()) return usage("unknown verb '" + verb + "'");
     auto name = subu_name_of(args[1]);
     if (!name) return usage("'" + args[1] + "' is not the escaped name of a subu (see systemd-escape)");
@@ -225,16 +293,38 @@ int main(int argc, char** argv) {
         const std::string netns_path = std::string(subu::config::netns_dir) + "/" + ns;
         if (verb.rfind("wg-", 0) == 0) return tunnel_verb(verb, store, *row, db, ns, netns_path, started);
         subu::system::NetnsDirectory netns(subu::config::netns_dir);
+        const std::string ns_path = netns.path_of(ns);
         subu::reconcile::NetnsState desired;
         desired.exists = verb != "netns-down";
         desired.loopback_up = row->loopback == "up";
         const auto converging = std::chrono::steady_clock::now();
-        auto steps = subu::reconcile::converge(netns, ns, desired);
+        std::string did;
+        if (verb == "netns-down" && netns.exists(ns)) {
+            // The entry is keyed by the namespace, which is about to go.
+            try {
+                subu::bpf::Steering(std::string(subu::bpf::default_pin_dir)).forget(ns_path);
+                did = "steering forgotten";
+            } catch (const subu::NotFound&) {
+            }
+        }
+        if (verb != "steer")
+            for (auto s : subu::reconcile::converge(netns, ns, desired))
+                did += (did.empty() ? "" : ", ") + std::string(subu::reconcile::to_string(s));
+        if (verb != "netns-down") {
+            if (!netns.exists(ns)) throw subu::NotFound("the namespace " + ns + " does not exist (start subu-netns@" + args[1] + ")");
+            try {
+                if (auto changed = steer(store, *row, ns_path); !changed.empty())
+                    did += (did.empty() ? "" : ", ") + changed;
+            } catch (const subu::NotFound& e) {
+                // Without the program no slice of a subu starts, so nothing runs unsteered.
+                if (verb == "steer") throw;
+                subu::log::warning(std::string("no socket steering for subu ") + *name + ": " + e.what(),
+                                   {{"SUBU_ID", row->id()}, {"SUBU_NAME", *name}});
+            }
+        }
         const auto now = std::chrono::steady_clock::now();
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - converging).count();
         const auto total_us = std::chrono::duration_cast<std::chrono::microseconds>(now - started).count();
-        std::string did;
-        for (auto s : steps) did += (did.empty() ? "" : ", ") + std::string(subu::reconcile::to_string(s));
         subu::log::info("subu " + *name + " " + verb + ": " + (did.empty() ? "already as wanted" : did) + " (" +
                             std::to_string(us) + " us; " + std::to_string(total_us) + " us with reading the store)",
                         {{"SUBU_ID", row->id()}, {"SUBU_NAME", *name}, {"SUBU_APPLY_VERB", verb},

@@ -4,6 +4,7 @@
 #include "bus/subu_object.h"
 
 #include "names/names.h"
+#include "subu/config.h"
 #include "units/render.h"
 
 namespace subu::bus {
@@ -39,6 +40,14 @@ std::string SubuObject::Unit() { return units::service("subu", row_.name); }
 std::string SubuObject::Slice() { return units::slice(row_.name); }
 std::string SubuObject::Network() { return row_.network; }
 std::string SubuObject::Loopback() { return row_.loopback; }
+bpf::Status SubuObject::steering() const {
+    return bpf::status(units::slice_cgroup(row_.name),
+                       std::string(config::netns_dir) + "/" + names::netns_name(row_.num));
+}
+std::string SubuObject::Steering() { return steering().state; }
+std::string SubuObject::SteeringInterface() { return steering().interface; }
+bool SubuObject::SteeringAttached() { return steering().attached; }
+
 uint64_t SubuObject::CreatedAt() { return static_cast<uint64_t>(row_.created_at); }
 
 }  // namespace subu::bus

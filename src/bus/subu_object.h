@@ -2,6 +2,7 @@
 #pragma once
 #include <sdbus-c++/sdbus-c++.h>
 
+#include "bpf/steering.h"
 #include "store/store.h"
 #include "subu/dbus/Subu1_adaptor.h"
 
@@ -34,6 +35,10 @@ private:
     std::string Network() override;
     std::string Loopback() override;
     uint64_t CreatedAt() override;
+    std::string Steering() override;
+    std::string SteeringInterface() override;
+    bool SteeringAttached() override;
+    bpf::Status steering() const;
 
     store::SubuRow row_;
     std::uint32_t owner_uid_;

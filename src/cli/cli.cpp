@@ -211,6 +211,10 @@ int cmd_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
     std::printf("Unit:              %s\n", str("Unit").c_str());
     std::printf("Slice:             %s\n", str("Slice").c_str());
     std::printf("Loopback:          %s\n", str("Loopback").c_str());
+    const std::string steering = str("Steering"), tunnel = str("SteeringInterface");
+    const bool on_slice = props.count("SteeringAttached") && props["SteeringAttached"].get<bool>();
+    std::printf("Steering:          %s%s, %s\n", steering.c_str(), tunnel.empty() ? "" : (" " + tunnel).c_str(),
+                on_slice ? "attached to the slice" : "not attached to the slice");
     std::printf("Created:           %s\n",
                 when(props.count("CreatedAt") ? props["CreatedAt"].get<uint64_t>() : 0).c_str());
     std::printf("Object:            %s\n", path.c_str());

@@ -48,4 +48,12 @@ std::map<std::string, std::string> effective(const std::map<std::string, std::st
     return out;
 }
 
+bool read_by_steering(std::string_view name) { return name == "steer_enabled" || name == "local_forwarding"; }
+
+std::string_view fallback(std::string_view name) {
+    for (const auto& k : known())
+        if (k.name == name) return k.fallback;
+    return {};
+}
+
 }  // namespace subu::options

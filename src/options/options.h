@@ -20,6 +20,11 @@ const std::vector<Known>& known();
 // on/off options), or InvalidArgument naming the known options or values.
 std::string normalized(std::string_view name, std::string_view value);
 
+// Whether the socket steering reads this option (steer_enabled, local_forwarding).
+bool read_by_steering(std::string_view name);
+// The value of a known option while none is set.
+std::string_view fallback(std::string_view name);
+
 // Every known option with its value: the set ones from `set`, else the fallback.
 std::map<std::string, std::string> effective(const std::map<std::string, std::string>& set);
 

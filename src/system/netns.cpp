@@ -27,24 +27,6 @@ bool is_nsfs(const std::string& path) {
     return fs.f_type == NSFS_MAGIC;
 }
 
-// Runs `fn` on a thread that has joined the namespace at `path`, so the rest
-// of the process stays where it is. Returns the errno `fn` reports, or 0.
-int in_netns(const std::string& path, const std::function<int()>& fn) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int err = 0;
-    std::thread worker([&] {
-        if (setns(fd, CLONE_NEWNET) < 0) {
-            err = errno;
-            return;
-        }
-        err = fn();
-    });
-    worker.join();
-    close(fd);
-    return err;
-}
-
 // SIOCGIFFLAGS/SIOCSIFFLAGS on "lo" from a socket made inside the namespace.
 int loopback_flags(bool set, bool up, bool* is_up) {
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -66,6 +48,22 @@ int loopback_flags(bool set, bool up, bool* is_up) {
 }
 
 }  // namespace
+
+int in_netns(const std::string& path, const std::function<int()>& fn) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    int err = 0;
+    std::thread worker([&] {
+        if (setns(fd, CLONE_NEWNET) < 0) {
+            err = errno;
+            return;
+        }
+        err = fn();
+    });
+    worker.join();
+    close(fd);
+    return err;
+}
 
 bool NetnsDirectory::loopback_up(std::string_view name) {
     bool up = false;

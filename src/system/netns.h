@@ -1,9 +1,14 @@
 // Named network namespaces, bind-mounted under /run/netns as iproute2 does, made in-process.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 
 namespace subu::system {
+
+// Runs `fn` on a thread that has joined the network namespace at `path`, so the
+// rest of the process stays where it is. Returns the errno `fn` reports, or 0.
+int in_netns(const std::string& path, const std::function<int()>& fn);
 
 // The seam the service changes namespaces through; tests replace it.
 class Namespaces {

@@ -6,6 +6,20 @@ FAILURES=()
 
 in_box() { bash "$BOX_SH" run "$BOX" -- "$@"; }
 
+# e2e_setup TRANSCRIPT NAME: a suite's start: root, a transcript beside the build
+# (for when ctest only shows the tail), and a box of its own, destroyed on exit.
+e2e_setup() {
+    [[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
+    exec > >(tee "$BUILD/$1") 2>&1
+    BOX=/var/tmp/subu-e2e/$2-$$
+    trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
+}
+
+# Boots the box (again: a reboot keeps its upper layer), or ends the suite.
+boot() {
+    bash "$BOX_SH" boot "$BOX" >/dev/null || { echo "the container did not boot"; tail -50 "$BOX/console.log"; exit 1; }
+}
+
 ok() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
 not_ok() {
     FAILED=$((FAILED + 1)); FAILURES+=("$1"); echo "FAIL - $1"

@@ -5,16 +5,7 @@ BUILD=$(readlink -f "${1:?usage: run.sh BUILD_DIR}")
 HERE=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
-[[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
-# Keep a transcript beside the build for when ctest only shows the tail.
-exec > >(tee "$BUILD/e2e.log") 2>&1
-
-BOX=/var/tmp/subu-e2e/run-$$
-trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
-
-boot() {
-    bash "$BOX_SH" boot "$BOX" >/dev/null || { echo "the container did not boot"; tail -50 "$BOX/console.log"; exit 1; }
-}
+e2e_setup e2e.log run
 
 boot
 install_build "$BUILD"

@@ -26,7 +26,10 @@ public:
         calls.push_back("stop " + u);
         active.erase(u);
     }
-    void reload(const std::string& u) override { calls.push_back("reload " + u); }
+    void reload(const std::string& u) override {
+        calls.push_back("reload " + u);
+        if (u == fail) throw subu::Failed("Could not reload " + u + " (injected)");
+    }
     std::string active_state(const std::string& u) override { return active.count(u) ? "active" : "inactive"; }
     bool did(const std::string& call) const { return std::find(calls.begin(), calls.end(), call) != calls.end(); }
 };

@@ -356,6 +356,27 @@ TEST_F(TheSubuService, AppliesLoopbackOnlyToANamespaceThatIsUp) {
     EXPECT_EQ(units.calls, (std::vector<std::string>{"reload subu-netns@Thomas_US.service"}));
 }
 
+TEST_F(TheSubuService, AppliesSteeringOptionsLiveThroughTheNamespaceUnit) {
+    service->make(thomas, {"Thomas", "US"});
+    units.calls.clear();
+    service->set_option(thomas, "Thomas_US", "isolation", "strict");
+    EXPECT_TRUE(units.calls.empty()) << "isolation is read by exec, not by the steering";
+    service->set_option(thomas, "Thomas_US", "steer_enabled", "off");
+    service->set_option(thomas, "Thomas_US", "local_forwarding", "on");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"reload subu-netns@Thomas_US.service",
+                                                     "reload subu-netns@Thomas_US.service"}));
+}
+
+TEST_F(TheSubuService, PutsASteeringOptionBackWhenItCannotBeApplied) {
+    service->make(thomas, {"Thomas", "US"});
+    service->set_option(thomas, "Thomas_US", "local_forwarding", "on");
+    units.fail = "subu-netns@Thomas_US.service";
+    EXPECT_THROW(service->set_option(thomas, "Thomas_US", "local_forwarding", "off"), Failed);
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "local_forwarding"), "on");
+    EXPECT_THROW(service->set_option(thomas, "Thomas_US", "steer_enabled", "off"), Failed);
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "steer_enabled"), "on");
+}
+
 TEST_F(TheSubuService, NamesUnitsOfNamesWithDashesTheSystemdWay) {
     service->make(root, {"Thomas", "new-subu"});
     EXPECT_TRUE(units.did("start subu-netns@Thomas_new\\x2dsubu.service"));

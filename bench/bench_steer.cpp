@@ -1,0 +1,123 @@
+// Benchmark: socket()+close() in a subu's cgroup with the steering program attached, against the
+// same loop outside it, in one run (and in a nested subu, where the program runs twice). Root only.
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bpf/loopback.h"
+#include "bpf/steering.h"
+#include "support/steer_sandbox.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Nanoseconds per socket()+close() over `n` UDP sockets.
+double loop_ns(int n) {
+    const auto start = Clock::now();
+    for (int i = 0; i < n; ++i) close(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / n;
+}
+
+// The median of the per-round differences: rounds next to each other see the same machine.
+double paired(const std::vector<double>& a, const std::vector<double>& base) {
+    std::vector<double> d;
+    for (std::size_t i = 0; i < a.size(); ++i) d.push_back(a[i] - base[i]);
+    std::sort(d.begin(), d.end());
+    return d[d.size() / 2];
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int rounds = 301, per_round = 2000;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--rounds" && i + 1 < argc) rounds = std::stoi(argv[++i]);
+        else if (a == "--sockets" && i + 1 < argc) per_round = std::stoi(argv[++i]);
+        else {
+            std::fprintf(stderr,
+                         "Usage: subu-bench-steer [--rounds N] [--sockets N]\n"
+                         "As root: loads the steering program (unpinned), makes the cgroups subu-bench-steer-PID\n"
+                         "and .../nested with it attached and a network namespace with a TUN subu_9 in a child,\n"
+                         "and subu-bench-plain-PID without it, and removes them after. Rounds alternate outside /\n"
+                         "plain / in the subu / in the nested subu, on one CPU.\n");
+            return 2;
+        }
+    }
+    if (geteuid() != 0) {
+        std::fprintf(stderr, "subu-bench-steer needs root.\n");
+        return 1;
+    }
+    subu::testing::SteerSandbox sandbox("subu-bench-steer", true);
+    // A cgroup without the program beside it: what being in a cgroup of one's own costs.
+    const std::string plain = sandbox.root() + "/subu-bench-plain-" + std::to_string(getpid());
+    if (mkdir(plain.c_str(), 0755) < 0) {
+        std::perror(plain.c_str());
+        return 1;
+    }
+    const std::string out = sandbox.in_child([&](unsigned index) -> std::string {
+        subu::bpf::Steering steering(sandbox.program());
+        subu::bpf::Entry e;
+        e.ifindex = index;
+        steering.put("/proc/self/ns/net", e);
+        subu::bpf::route_loopback_over("/proc/self/ns/net", index);
+        // The loop in the subu must really be steered.
+        if (auto err = subu::testing::SteerSandbox::join(sandbox.cgroup()); !err.empty()) return err;
+        int probe = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        char dev[IFNAMSIZ] = {};
+        socklen_t len = sizeof dev;
+        getsockopt(probe, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
+        close(probe);
+        if (std::string(dev) != "subu_9") return "a socket in the subu's cgroup is bound to '" + std::string(dev) + "'";
+        // One CPU: the rounds compare like with like.
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(sched_getcpu(), &one);
+        sched_setaffinity(0, sizeof one, &one);
+        std::vector<double> outside, bare, inside, nested;
+        loop_ns(per_round);  // warm up
+        for (int r = 0; r < rounds; ++r) {
+            using S = subu::testing::SteerSandbox;
+            if (auto err = S::join(sandbox.root()); !err.empty()) return err;
+            outside.push_back(loop_ns(per_round));
+            if (auto err = S::join(plain); !err.empty()) return err;
+            bare.push_back(loop_ns(per_round));
+            if (auto err = S::join(sandbox.cgroup()); !err.empty()) return err;
+            inside.push_back(loop_ns(per_round));
+            if (auto err = S::join(sandbox.nested()); !err.empty()) return err;
+            nested.push_back(loop_ns(per_round));
+        }
+        subu::testing::SteerSandbox::join(sandbox.root());
+        const double o = median(outside), b = o + paired(bare, outside), i = o + paired(inside, outside),
+                     n = o + paired(nested, outside);
+        char buf[768];
+        std::snprintf(buf, sizeof buf,
+                      "| where | ns per socket()+close() | sockets per second | vs outside |\n"
+                      "|---|---|---|---|\n"
+                      "| outside any subu slice | %.0f | %.0f | - |\n"
+                      "| a cgroup without the program | %.0f | %.0f | %+.1f%% (%+.0f ns) |\n"
+                      "| in a subu slice (program attached) | %.0f | %.0f | %+.1f%% (%+.0f ns) |\n"
+                      "| in a nested subu (runs twice) | %.0f | %.0f | %+.1f%% (%+.0f ns) |\n"
+                      "(%d rounds of %d UDP sockets each, alternating; outside: the median round; the others:\n"
+                      "outside plus the median of their per-round differences to it)\n",
+                      o, 1e9 / o, b, 1e9 / b, (b / o - 1) * 100, b - o, i, 1e9 / i, (i / o - 1) * 100, i - o, n, 1e9 / n, (n / o - 1) * 100, n - o, rounds,
+                      per_round);
+        return buf;
+    });
+    rmdir(plain.c_str());
+    std::fputs(out.c_str(), stdout);
+    return out.rfind("| where", 0) == 0 ? 0 : 1;
+}

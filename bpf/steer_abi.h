@@ -1,0 +1,21 @@
+/* The data the steering program and subu's user space share: one map entry per subu network namespace. */
+#ifndef SUBU_STEER_ABI_H
+#define SUBU_STEER_ABI_H
+
+/* Kept to fixed-width C types so the BPF side (vmlinux.h) and C++ (<linux/types.h>) agree. */
+#define SUBU_STEER_ON 1u         /* steer_enabled: pin sockets; off leaves them alone */
+#define SUBU_STEER_LOCAL_FWD 2u  /* local_forwarding: 127/8 (and ::1) go to the peer */
+
+/* lo has index 1 in every network namespace: where sockets are bound while the
+ * tunnel is down ("fail closed": loopback works, nothing else is reachable). */
+#define SUBU_STEER_LOOPBACK 1u
+
+/* Key: the network namespace cookie (SO_NETNS_COOKIE, bpf_get_netns_cookie) of the subu's namespace. */
+struct subu_steer {
+    __u32 ifindex;   /* the tunnel's index inside the subu's namespace; 0 = tunnel down */
+    __u32 flags;     /* SUBU_STEER_* */
+    __u32 peer4;     /* IPv4 forwarding target, network order; 0 = none */
+    __u32 peer6[4];  /* IPv6 forwarding target, network order; all 0 = none */
+};
+
+#endif

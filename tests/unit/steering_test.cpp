@@ -1,0 +1,254 @@
+// Socket steering: the map's encoding, and the real program on a cgroup and namespace the test makes (root).
+#include "bpf/steering.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/ipv6.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "core/errors.h"
+#include "bpf/loopback.h"
+#include "reconcile/steer.h"
+#include "support/steer_sandbox.h"
+#include "units/render.h"
+
+using namespace subu::bpf;
+
+namespace {
+
+in_addr v4(const char* s) {
+    in_addr a{};
+    inet_pton(AF_INET, s, &a);
+    return a;
+}
+
+}  // namespace
+
+TEST(AnEntry, RoundTripsThroughTheMapValue) {
+    Entry e;
+    e.ifindex = 7;
+    e.enabled = true;
+    e.local_forwarding = true;
+    e.peer = parse_peer("10.9.0.1", "fd00::1");
+    const subu_steer v = encode(e);
+    EXPECT_EQ(v.ifindex, 7u);
+    EXPECT_EQ(v.flags, SUBU_STEER_ON | SUBU_STEER_LOCAL_FWD);
+    EXPECT_EQ(v.peer4, v4("10.9.0.1").s_addr);
+    EXPECT_EQ(reinterpret_cast<const unsigned char*>(v.peer6)[0], 0xfd);
+    EXPECT_EQ(decode(v), e);
+}
+
+TEST(AnEntry, WithNoPeerAndSteeringOffEncodesAsZeros) {
+    Entry e;
+    e.enabled = false;
+    const subu_steer v = encode(e);
+    EXPECT_EQ(v.flags, 0u);
+    EXPECT_EQ(v.peer4, 0u);
+    EXPECT_EQ(v.peer6[0] | v.peer6[1] | v.peer6[2] | v.peer6[3], 0u);
+    EXPECT_FALSE(decode(v).peer.v4);
+    EXPECT_FALSE(decode(v).peer.v6);
+}
+
+TEST(APeerAddress, RefusesWhatCannotBeAPeer) {
+    for (const char* bad : {"x", "127.0.0.1", "0.0.0.0", "10.0.0.256", "10.0.0.1/32"})
+        EXPECT_THROW(parse_peer(bad, ""), subu::InvalidArgument) << bad;
+    for (const char* bad : {"::", "::1", "::ffff:10.0.0.1", "fd00::/64", "10.0.0.1"})
+        EXPECT_THROW(parse_peer("", bad), subu::InvalidArgument) << bad;
+    EXPECT_FALSE(parse_peer("", "").v4);
+}
+
+TEST(TheHooks, AreNamedAsSystemdsBPFProgramTypes) {
+    std::string all;
+    for (const auto& h : hooks()) all += std::string(h.name) + " ";
+    EXPECT_EQ(all, "sock_create connect4 connect6 sendmsg4 sendmsg6 setsockopt ");
+}
+
+// The real program, on a cgroup and in a namespace of the test's own, in a child process.
+class TheSteeringProgram : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (geteuid() != 0) GTEST_SKIP() << "needs root (loads a BPF program, makes a cgroup and a namespace)";
+        sandbox_.emplace("subu-steering-test");
+    }
+
+    // `body` in a child in its own namespace, inside the test cgroup when `in_cgroup`.
+    std::string in_child(bool in_cgroup, const std::function<std::string(unsigned)>& body) {
+        return sandbox_->in_child([&](unsigned index) {
+            if (in_cgroup)
+                if (auto e = subu::testing::SteerSandbox::join(sandbox_->cgroup()); !e.empty()) return e;
+            std::string out = body(index);
+            if (in_cgroup) subu::testing::SteerSandbox::join(sandbox_->root());
+            return out;
+        });
+    }
+
+    const Program& program() const { return sandbox_->program(); }
+    std::optional<subu::testing::SteerSandbox> sandbox_;
+};
+
+namespace {
+
+std::string bound_device(int fd) {
+    char name[IFNAMSIZ + 1] = {};
+    socklen_t len = sizeof name;
+    if (getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, &len) < 0) return std::string("error ") + std::strerror(errno);
+    return name;
+}
+
+// What a fresh socket of this family and type is bound to.
+std::string fresh(int family, int type) {
+    int fd = socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return "socket failed";
+    std::string d = bound_device(fd);
+    close(fd);
+    return d;
+}
+
+// A TCP server on `addr` and a client that connects to it and sends a byte; "" when it arrives.
+std::string loopback_talk(int family, const char* addr) {
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (family == AF_INET) {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        inet_pton(AF_INET, addr, &a->sin_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, addr, &a->sin6_addr);
+        len = sizeof *a;
+    }
+    int server = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (bind(server, reinterpret_cast<sockaddr*>(&ss), len) < 0 || listen(server, 1) < 0)
+        return std::string("server on ") + addr + ": " + std::strerror(errno);
+    getsockname(server, reinterpret_cast<sockaddr*>(&ss), &len);
+    int client = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    std::string out;
+    if (connect(client, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+        out = std::string("connect to ") + addr + ": " + std::strerror(errno);
+    } else {
+        int conn = accept(server, nullptr, nullptr);
+        char c = 'x';
+        if (conn < 0 || write(client, &c, 1) != 1 || read(conn, &c, 1) != 1) out = std::string("talk over ") + addr;
+        if (conn >= 0) close(conn);
+    }
+    close(client);
+    close(server);
+    return out;
+}
+
+// connect() of a TCP socket to a tunnel-side address: 0 or the errno.
+int connect_out() {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(80);
+    a.sin_addr = v4("10.9.0.1");
+    int rc = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS ? errno : 0;
+    close(fd);
+    return rc;
+}
+
+}  // namespace
+
+TEST_F(TheSteeringProgram, PinsEverySocketToTheTunnelAndKeepsLoopbackWorking) {
+    auto out = in_child(true, [&](unsigned index) -> std::string {
+        Steering steering(program());
+        Entry e;
+        e.ifindex = index;
+        steering.put("/proc/self/ns/net", e);
+        route_loopback_over("/proc/self/ns/net", index);
+        std::string problems;
+        for (int family : {AF_INET, AF_INET6})
+            for (int type : {SOCK_STREAM, SOCK_DGRAM})
+                if (auto d = fresh(family, type); d != "subu_9") problems += "socket bound to '" + d + "'; ";
+        if (auto r = loopback_talk(AF_INET, "127.0.0.1"); !r.empty()) problems += r + "; ";
+        if (auto r = loopback_talk(AF_INET6, "::1"); !r.empty()) problems += r + "; ";
+        if (int rc = connect_out()) problems += std::string("connect out: ") + std::strerror(rc) + "; ";
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) == 0 || errno != EPERM)
+            problems += "SO_BINDTODEVICE was not refused; ";
+        close(fd);
+        return problems;
+    });
+    EXPECT_EQ(out, "");
+}
+
+TEST_F(TheSteeringProgram, FailsClosedWithTheTunnelDownOrTheNamespaceUnknown) {
+    auto out = in_child(true, [&](unsigned) -> std::string {
+        std::string problems;
+        if (auto d = fresh(AF_INET, SOCK_STREAM); d != "lo") problems += "unknown netns: bound to '" + d + "'; ";
+        if (connect_out() != EPERM) problems += "unknown netns: connect was not refused; ";
+        Steering steering(program());
+        steering.set_tunnel("/proc/self/ns/net", 0, {});
+        if (connect_out() != EPERM) problems += "tunnel down: connect was not refused; ";
+        if (auto d = fresh(AF_INET6, SOCK_DGRAM); d != "lo") problems += "tunnel down: bound to '" + d + "'; ";
+        if (auto r = loopback_talk(AF_INET, "127.0.0.1"); !r.empty()) problems += "tunnel down: " + r + "; ";
+        if (auto r = loopback_talk(AF_INET6, "::1"); !r.empty()) problems += "tunnel down: " + r + "; ";
+        return problems;
+    });
+    EXPECT_EQ(out, "");
+}
+
+TEST_F(TheSteeringProgram, LetsSocketsAloneWhenSteeringIsOffAndOutsideTheCgroup) {
+    auto out = in_child(true, [&](unsigned index) -> std::string {
+        Steering steering(program());
+        steering.set_tunnel("/proc/self/ns/net", index, {});
+        steering.set_options("/proc/self/ns/net", false, false);
+        std::string problems;
+        if (auto d = fresh(AF_INET, SOCK_DGRAM); !d.empty()) problems += "off: bound to '" + d + "'; ";
+        steering.set_options("/proc/self/ns/net", true, false);
+        if (auto d = fresh(AF_INET, SOCK_DGRAM); d != "subu_9") problems += "on again: bound to '" + d + "'; ";
+        steering.forget("/proc/self/ns/net");
+        if (steering.get("/proc/self/ns/net")) problems += "forget left the entry; ";
+        return problems;
+    });
+    EXPECT_EQ(out, "");
+    EXPECT_EQ(in_child(false, [&](unsigned) { return fresh(AF_INET, SOCK_STREAM); }), "");
+}
+
+TEST(TheDesiredSteering, FollowsTheOptionsAndTheTunnel) {
+    subu::store::WgRow wg;
+    wg.num = 4;
+    wg.dns = "10.64.0.1, fd00:64::1, 10.64.0.2";
+    EXPECT_EQ(subu::reconcile::tunnel_name(wg), "subu_4");
+    auto e = subu::reconcile::desired_steering({}, wg, 5);
+    EXPECT_EQ(e.ifindex, 5u);
+    EXPECT_TRUE(e.enabled);
+    EXPECT_FALSE(e.local_forwarding);
+    EXPECT_EQ(e.peer, parse_peer("10.64.0.1", "fd00:64::1"));
+    e = subu::reconcile::desired_steering({{"steer_enabled", "off"}, {"local_forwarding", "on"}}, wg, 5);
+    EXPECT_FALSE(e.enabled);
+    EXPECT_TRUE(e.local_forwarding);
+}
+
+TEST(TheDesiredSteering, FailsClosedWithoutATunnel) {
+    auto e = subu::reconcile::desired_steering({}, std::nullopt, 5);
+    EXPECT_EQ(e.ifindex, 0u);
+    EXPECT_TRUE(e.enabled);
+    EXPECT_FALSE(e.peer.v4);
+    subu::store::WgRow wg;
+    EXPECT_EQ(subu::reconcile::forwarding_peer(wg), Peer{});
+}
+
+TEST(ASlicesCgroup, NestsAsTheSliceDoes) {
+    EXPECT_EQ(subu::units::slice_cgroup("Thomas_US"), "subu.slice/subu-Thomas.slice/subu-Thomas-US.slice");
+    EXPECT_EQ(subu::units::slice_cgroup("Thomas_new-subu_R"),
+              "subu.slice/subu-Thomas.slice/subu-Thomas-new\\x2dsubu.slice/subu-Thomas-new\\x2dsubu-R.slice");
+}
