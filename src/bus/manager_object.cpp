@@ -74,6 +74,9 @@ void ManagerObject::launch(PendingExec& call, const auth::Caller& caller) {
         [](std::string_view name) { return service::find_in_path(name, service::login_path); },
         [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }};
     const auto plan = service::plan_exec(subject, call.request, host, execs_.next_serial());
+    // A subu made a moment ago: its slice's steering (BPFProgram=) arrives
+    // with the batched reload, which must come before anything runs in it.
+    subus_.flush_reload();
     execs_.start(plan, call.in, call.out, call.err, call.sender, std::move(call.result));
     log::info("Running " + shown(call.request.argv[0], 80) + " as " + subject.name + " in " + plan.unit,
               {{"SUBU_ID", names::subu_id(subject.num)}, {"SUBU_NAME", subject.name}, {"UNIT", plan.unit},

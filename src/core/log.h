@@ -38,6 +38,10 @@ inline void info(std::string_view m, std::initializer_list<Field> f = {},
 inline void error(std::string_view m, const Fields& f, const std::source_location& w = std::source_location::current()) {
     send(Level::Error, m, std::span<const Field>(f), w);
 }
+inline void warning(std::string_view m, const Fields& f,
+                    const std::source_location& w = std::source_location::current()) {
+    send(Level::Warning, m, std::span<const Field>(f), w);
+}
 inline void info(std::string_view m, const Fields& f, const std::source_location& w = std::source_location::current()) {
     send(Level::Info, m, std::span<const Field>(f), w);
 }

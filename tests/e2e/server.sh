@@ -23,7 +23,7 @@ server_up() {
         ip -n $SRV_NS addr add $SRV_V6/64 dev srv-peer nodad
         ip -n $SRV_NS link set srv-peer up
         umask 077; [ -s /root/srv.key ] || wg genkey > /root/srv.key
-        ip netns exec $SRV_NS wireguard-go srvwg
+        ip netns exec $SRV_NS wireguard-go srvwg >/dev/null 2>&1
         ip netns exec $SRV_NS wg set srvwg private-key /root/srv.key listen-port 51820 \
             peer $subu_key allowed-ips $subu_addr
         ip -n $SRV_NS addr add $SRV_TUN_V4/24 dev srvwg

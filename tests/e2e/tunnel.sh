@@ -46,7 +46,7 @@ send_everything() {
 wg_prop() { in_box busctl get-property org.subu.Manager1 /org/subu/Manager1/wg/WG_1 org.subu.WireGuard1 "$1" | awk '{print $2}'; }
 
 boot
-install_build "$BUILD"
+install_build "$BUILD" "$HERE/steer_probe.py"
 in_box useradd -m Thomas
 in_box sh -c 'echo "10.99.0.2 vpn.example.net" >> /etc/hosts'
 check_output "subu make Thomas US" '^subu_1  Thomas_US$' in_box subu make Thomas US
@@ -84,6 +84,11 @@ if ((rx1 > 0 && rx2 > rx1 && tx2 > tx1)); then ok "the byte counters grow ($rx1 
 else not_ok "the byte counters grow" "rx $rx1 -> $rx2, tx $tx1 -> $tx2"; fi
 check_output "Running and Backend are properties" 'b true' in_box busctl get-property org.subu.Manager1 /org/subu/Manager1/wg/WG_1 org.subu.WireGuard1 Running
 
+echo "# the second wall: sockets of the subu's processes pinned to its tunnel"
+check_output "subu exec: every socket is bound to subu_1" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_box subu exec Thomas_US -- python3 /usr/local/bin/steer_probe.py bound
+check_output "subu info shows the steering" 'Steering: .*subu_1' in_box subu info Thomas_US
+check_output "subu exec curl goes through the tunnel" 'hello from behind the tunnel' in_box subu exec Thomas_US -- curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
+
 echo "# no leaks"
 seen=$(capture 2 send_everything)
 wg_only=$(grep -cE "IP $HOST_V4\.[0-9]+ > $SRV_V4\.51820: UDP" <<<"$seen")
@@ -101,11 +106,13 @@ check "subu WG down WG_1" in_box subu WG down WG_1
 check_output "the tunnel's unit stops" '^inactive$' in_box sh -c 'systemctl is-active subu-wg@Thomas_US || true'
 check_output "the subu stays up" '^active$' in_box systemctl is-active subu@Thomas_US
 check_output "the namespace holds only lo" '^1$' in_box sh -c 'ip -n ns-subu_1 -o link | wc -l'
+check_output "the subu's sockets fail closed (bound to lo)" '^tcp4=lo udp4=lo tcp6=lo udp6=lo$' in_box subu exec Thomas_US -- python3 /usr/local/bin/steer_probe.py bound
 seen=$(capture 1 send_everything)
 if [[ -z $(grep -v '^$' <<<"$seen") ]]; then ok "with the tunnel down, not one packet leaves (v4, v6, TCP, UDP, ICMP)"
 else not_ok "with the tunnel down, not one packet leaves" "$seen"; fi
 check "subu WG up WG_1" in_box subu WG up WG_1
 check_output "and it works again" 'hello from behind' in_box ip netns exec ns-subu_1 curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
+check_output "its sockets are bound to the tunnel again, with no other command" '^tcp4=subu_1 ' in_box subu exec Thomas_US -- python3 /usr/local/bin/steer_probe.py bound
 
 echo "# supervision and crash safety"
 pid=$(in_box systemctl show -P MainPID subu-wg@Thomas_US)
@@ -143,6 +150,7 @@ echo "# reboot"
 bash "$BOX_SH" stop "$BOX" >/dev/null
 boot
 check_output "after a reboot the tunnel is up with no command" '^active$' in_box systemctl is-active subu-wg@Thomas_US
+check_output "and the subu's sockets are pinned to it" '^tcp4=subu_1 udp4=subu_1 ' in_box subu exec Thomas_US -- python3 /usr/local/bin/steer_probe.py bound
 check_output "configured inside the namespace" 'inet 192\.168\.112\.2/32' in_box ip -n ns-subu_1 addr show subu_1
 # The server's namespace went with the old boot; it comes back with the same key.
 server_key2=$(server_up "$our_key" 192.168.112.2/32 | tail -1)
