@@ -1,6 +1,7 @@
 // The transient unit of `subu exec`: the subu's user, slice, namespace, DNS and sandbox.
 #include "service/exec.h"
 
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <cctype>
@@ -18,6 +19,9 @@ constexpr std::size_t max_args = 4096;
 constexpr std::size_t max_argv_bytes = 128 * 1024;
 // quantum: a user namespace of its own in which the program is uid 0.
 constexpr const char* unshare_path = "/usr/bin/unshare";
+// The namespace types systemd 252 knows, less the network's.
+constexpr std::uint64_t namespaces_but_network =
+    CLONE_NEWCGROUP | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUSER | CLONE_NEWUTS;
 
 bool valid_term(std::string_view t) {
     if (t.empty() || t.size() > 64) return false;
@@ -155,6 +159,10 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
     // The manager holds the unit until it has read the exit status, then it goes.
     p.push_back({"AddRef", true});
     p.push_back({"CollectMode", std::string("inactive-or-failed")});
+    // At every level: no new network namespace, so nothing the subu runs can
+    // step out from under its tunnel and steering (a user namespace, which
+    // quantum uses, stays allowed). systemd takes the set that is allowed.
+    p.push_back({"RestrictNamespaces", namespaces_but_network});
     p.insert(p.end(), sandbox.begin(), sandbox.end());
     return plan;
 }

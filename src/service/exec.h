@@ -21,7 +21,7 @@ struct BindMount {
 // One property of a transient unit, in the types systemd's D-Bus API takes.
 struct UnitProperty {
     std::string name;
-    std::variant<bool, std::string, std::vector<std::string>, std::vector<BindMount>> value;
+    std::variant<bool, std::string, std::vector<std::string>, std::vector<BindMount>, std::uint64_t> value;
     bool operator==(const UnitProperty&) const = default;
 };
 

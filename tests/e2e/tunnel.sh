@@ -87,6 +87,8 @@ check_output "Running and Backend are properties" 'b true' in_box busctl get-pro
 echo "# the second wall: sockets of the subu's processes pinned to its tunnel"
 check_output "subu exec: every socket is bound to subu_1" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_box subu exec Thomas_US -- python3 /usr/local/bin/steer_probe.py bound
 check_output "subu info shows the steering" 'Steering: .*subu_1' in_box subu info Thomas_US
+check_fails "a subu's program cannot make a network namespace of its own" '[1-9]*' 'unshare' in_box subu exec Thomas_US -- unshare -rn true
+check_output "nor bind a socket to another device" 'refused EPERM' in_box subu exec Thomas_US -- python3 /usr/local/bin/steer_probe.py rebind lo
 check_output "subu exec curl goes through the tunnel" 'hello from behind the tunnel' in_box subu exec Thomas_US -- curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
 
 echo "# no leaks"
@@ -187,6 +189,11 @@ seen=$(capture 1 in_box ip netns exec ns-subu_2 getent hosts web.example.interna
 other=$(grep -vE "IP $HOST_V4\.[0-9]+ > $SRV_V4\.51820: UDP" <<<"$seen" | grep -v '^$')
 if [[ -z $other ]] && grep -q 51820 <<<"$seen"; then ok "the lookup leaves only inside WireGuard UDP"; else not_ok "the lookup leaves only inside WireGuard UDP" "$seen"; fi
 check_output "and by name, through the tunnel" 'hello from behind' in_box ip netns exec ns-subu_2 curl -sS -m 5 http://web.example.internal:$SRV_HTTP_PORT/
+check_output "subu exec resolves through the tunnel's DNS too" "^$SRV_TUN_V4 +web\.example\.internal" in_box subu exec Thomas_EU -- getent hosts web.example.internal
+seen=$(capture 1 in_box subu exec Thomas_EU -- getent hosts web.example.internal)
+other=$(grep -vE "IP $HOST_V4\.[0-9]+ > $SRV_V4\.51820: UDP" <<<"$seen" | grep -v '^$')
+if [[ -z $other ]] && grep -q 51820 <<<"$seen"; then ok "subu exec's lookup leaves only inside WireGuard UDP"; else not_ok "subu exec's lookup leaves only inside WireGuard UDP" "$seen"; fi
+check_output "subu exec fetches by name through the tunnel" 'hello from behind' in_box subu exec Thomas_EU -- curl -sS -m 5 http://web.example.internal:$SRV_HTTP_PORT/
 check_output "the imported MTU is used" 'mtu 1380' in_box ip -n ns-subu_2 link show subu_2
 check_output "the imported tunnel carries traffic" 'hello from behind' in_box ip netns exec ns-subu_2 curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
 check_output "the server sees its address" '^192\.168\.112\.9 ' in_box tail -1 /root/http.log

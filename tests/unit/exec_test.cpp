@@ -3,6 +3,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <algorithm>
 
@@ -54,6 +55,17 @@ TEST(AnExecPlan, RunsAsTheSubuInItsSliceAndNamespace) {
     EXPECT_EQ(value_of<std::string>(plan, "Slice"), "subu-Thomas-US.slice");
     EXPECT_EQ(value_of<std::string>(plan, "NetworkNamespacePath"), "/run/netns/ns-subu_3");
     EXPECT_TRUE(value_of<bool>(plan, "AddRef"));
+}
+
+TEST(AnExecPlan, AllowsEveryNamespaceButANetworkOneAtEveryLevel) {
+    for (const char* level : {"none", "standard", "strict", "quantum"}) {
+        auto subject = thomas_us();
+        subject.isolation = level;
+        const auto allowed = value_of<std::uint64_t>(plan_exec(subject, run({"id"}), in_usr_bin, 1), "RestrictNamespaces");
+        EXPECT_EQ(allowed & CLONE_NEWNET, 0u) << level;
+        EXPECT_NE(allowed & CLONE_NEWUSER, 0u) << level << ": quantum's user namespace";
+        EXPECT_NE(allowed & CLONE_NEWNS, 0u) << level;
+    }
 }
 
 TEST(AnExecPlan, GivesTheEnvironmentOfALogin) {
