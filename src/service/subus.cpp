@@ -369,6 +369,10 @@ store::SubuRow Subus::set_network(const auth::Caller& caller, std::string_view r
     try {
         reload_units();
         if (up) {
+            // The subu's slice gets its steering (BPFProgram=) from the
+            // generated unit: the pending reload (with this change, and a
+            // subu made a moment ago) comes before anything runs in it.
+            flush_reload();
             units_.start(subu_unit(row));
         } else {
             // Down is the state right after make: the namespace stays, with

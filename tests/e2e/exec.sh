@@ -6,6 +6,8 @@ BUILD=$(readlink -f "${1:?usage: exec.sh BUILD_DIR}")
 HERE=$(dirname "$(readlink -f "$0")")
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=tests/e2e/server.sh
+. "$HERE/server.sh"
 [[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
 exec > >(tee "$BUILD/e2e-exec.log") 2>&1
 
@@ -142,33 +144,29 @@ check_fails "with polkit gone Alice is denied" 5 'Only Thomas or root' as_alice 
 check_output "and Thomas still may" 'steer_enabled of Thomas_US is on' as_thomas subu option set Thomas_US steer_enabled on
 in_box systemctl unmask --runtime polkit.service >/dev/null 2>&1
 
-echo "# DNS goes through the subu"
-# A "server" namespace joined to the subu's by a veth stands in for the far end
-# of the tunnel (the tunnel itself is another stage); dnsmasq answers there.
-in_box sh -e -c '
-  ip netns add srv
-  ip link add v-subu netns ns-subu_1 type veth peer name v-srv netns srv
-  ip -n ns-subu_1 addr add 10.77.0.2/24 dev v-subu; ip -n ns-subu_1 link set v-subu up; ip -n ns-subu_1 link set lo up
-  ip -n srv addr add 10.77.0.1/24 dev v-srv; ip -n srv link set v-srv up; ip -n srv link set lo up
-  mkdir -p /etc/netns/ns-subu_1 /run/nscd
-  echo "nameserver 10.77.0.1" > /etc/netns/ns-subu_1/resolv.conf
-  touch /run/nscd/socket
-  systemd-run -q --unit=subu-test-dns ip netns exec srv dnsmasq -k -u root --no-resolv --no-hosts \
-      --listen-address=10.77.0.1 --bind-interfaces --address=/tunnel.test/10.77.0.53 --log-queries \
-      --log-facility=/run/dnsmasq.log
-  sleep 0.5'
+echo "# DNS goes through the subu's tunnel"
+# The far end: tests/e2e/server.sh's WireGuard server namespace, with dnsmasq
+# answering web.example.internal behind the tunnel.
+in_box sh -c 'umask 077; wg genkey > /root/exec.key'
+server_key=$(server_up "$(in_box sh -c 'wg pubkey < /root/exec.key')" 192.168.112.2/32 | tail -1)
+in_box sh -ec "subu WG global 192.168.112.0/24 >/dev/null
+  printf '[Interface]\nPrivateKey = %s\nAddress = 192.168.112.2/32\nDNS = $SRV_TUN_V4\n\n[Peer]\nPublicKey = %s\nEndpoint = $SRV_V4:51820\nAllowedIPs = 0.0.0.0/0, ::/0\n' \
+      \"\$(cat /root/exec.key)\" '$server_key' > /root/exec.conf
+  subu WG import /root/exec.conf >/dev/null; rm /root/exec.conf /root/exec.key
+  subu attach WG Thomas_US WG_1 >/dev/null; subu network up Thomas_US >/dev/null
+  mkdir -p /run/nscd; touch /run/nscd/socket"
 in_box sh -c 'timeout 8 tcpdump -l -n -i any udp port 53 > /run/outside.pcap.txt 2>/dev/null &
-              ip netns exec ns-subu_1 timeout 8 tcpdump -l -n -i v-subu udp port 53 > /run/inside.pcap.txt 2>/dev/null &'
+              ip netns exec ns-subu_1 timeout 8 tcpdump -l -n -i subu_1 udp port 53 > /run/inside.pcap.txt 2>/dev/null &'
 sleep 1.5
-check_output "the subu's resolv.conf is its /etc/resolv.conf" '^nameserver 10\.77\.0\.1$' as_thomas subu exec Thomas_US -- cat /etc/resolv.conf
-check_output "a name served in the server namespace resolves inside subu exec" '^10\.77\.0\.53 +tunnel\.test' as_thomas subu exec Thomas_US -- getent hosts tunnel.test
+check_output "the subu's resolv.conf is its /etc/resolv.conf" "^nameserver ${SRV_TUN_V4//./\\.}\$" as_thomas subu exec Thomas_US -- cat /etc/resolv.conf
+check_output "a name served behind the tunnel resolves inside subu exec" "^${SRV_TUN_V4//./\\.} +web\.example\.internal" as_thomas subu exec Thomas_US -- getent hosts web.example.internal
 check_fails "nscd's socket is out of reach" '[12]' 'Permission denied|No such file' as_thomas subu exec Thomas_US -- ls /run/nscd
 check_fails "and systemd-resolved's" '[12]' 'Permission denied|No such file' as_thomas subu exec Thomas_US -- ls /run/systemd/resolve/io.systemd.Resolve
 sleep 7
-check_output "dnsmasq saw the query" 'query\[A\] tunnel\.test from 10\.77\.0\.2' in_box cat /run/dnsmasq.log
-check_output "the capture inside the subu's namespace shows it" 'tunnel\.test' in_box cat /run/inside.pcap.txt
+check_output "the capture on the tunnel inside the subu's namespace shows the lookup" 'web\.example\.internal' in_box cat /run/inside.pcap.txt
 check_output "a capture outside shows no lookup" '^0$' in_box sh -c 'grep -c . /run/outside.pcap.txt || true'
-in_box sh -c 'systemctl stop subu-test-dns; ip netns del srv; rm -rf /etc/netns/ns-subu_1 /run/nscd' 2>/dev/null
+in_box sh -c 'subu detach WG Thomas_US; subu WG remove WG_1; rm -rf /run/nscd' >/dev/null 2>&1
+server_down
 
 echo "# isolation levels"
 in_box sh -c 'echo host > /tmp/host-marker; systemd-run -q --unit=subu-test-sleeper sleep 300'

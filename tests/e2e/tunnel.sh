@@ -17,21 +17,6 @@ boot() {
     bash "$BOX_SH" boot "$BOX" >/dev/null || { echo "the container did not boot"; tail -50 "$BOX/console.log"; exit 1; }
 }
 
-# capture SECONDS CMD...: runs CMD while tcpdump listens on the host side of
-# the server's veth for what the box sends out of it; prints a line a packet.
-# Left out: the link's own housekeeping (ARP, IPv6 neighbour and router
-# discovery, multicast listener reports) and the host kernel's ICMP errors
-# answering the server, none of which a subu sends.
-QUIET='not arp and not (ip6 and dst net ff02::/16) and not (icmp6 and ip6[40] >= 133 and ip6[40] <= 137) and not (icmp and icmp[icmptype] == icmp-unreach)'
-capture() {
-    local seconds=$1; shift
-    in_box sh -c "tcpdump -i srv-host -Q out -n -l -q -U -w /root/cap.pcap '$QUIET' >/dev/null 2>&1 & echo \$! > /root/cap.pid"
-    sleep 1
-    "$@" >/dev/null 2>&1
-    sleep "$seconds"
-    in_box sh -c 'kill $(cat /root/cap.pid); sleep 0.5; tcpdump -n -r /root/cap.pcap 2>/dev/null; rm -f /root/cap.pcap /root/cap.pid'
-}
-
 # Traffic of every kind from inside the subu's namespace, to the server's own
 # addresses (outside the tunnel) and through the tunnel: TCP, UDP, ICMP, v4 and v6.
 send_everything() {

@@ -311,7 +311,8 @@ TEST_F(TheSubuService, BringsTheNetworkUpAndDownThroughTheUnits) {
     EXPECT_EQ(up.network, "up");
     EXPECT_EQ(up.loopback, "up") << "a network that is up has its loopback up";
     EXPECT_EQ(store->find_subu("subu_1")->network, "up");
-    EXPECT_EQ(units.calls, (std::vector<std::string>{"start subu@Thomas_US.service"}));
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"daemon-reload", "start subu@Thomas_US.service"}))
+        << "the slice's steering comes with the reload, before the subu runs";
     units.calls.clear();
     auto down = service->set_network(thomas, "subu_1", "down");
     EXPECT_EQ(store->find_subu("subu_1")->network, "down");
