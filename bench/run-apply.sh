@@ -2,13 +2,9 @@
 # Runs the bring-up benchmark inside a throw-away systemd container: in-process apply vs ip, and systemctl start subu@X.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
-bash scripts/setup-debian.sh >/dev/null
-bash scripts/build.sh >/dev/null
-BOX=/var/tmp/subu-e2e/bench-apply-$$
 # shellcheck source=tests/e2e/lib.sh
 . tests/e2e/lib.sh
-trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
-bash "$BOX_SH" boot "$BOX" >/dev/null
+bench_box apply
 install_build "$PWD/build" build/bench/subu-bench-apply
 in_box useradd -M benchowner
 in_box subu make benchowner one >/dev/null

@@ -8,12 +8,8 @@ HERE=$(dirname "$(readlink -f "$0")")
 . "$HERE/lib.sh"
 # shellcheck source=tests/e2e/server.sh
 . "$HERE/server.sh"
-[[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
-exec > >(tee "$BUILD/e2e-exec.log") 2>&1
-
-BOX=/var/tmp/subu-e2e/exec-$$
-trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
-bash "$BOX_SH" boot "$BOX" >/dev/null || { echo "the container did not boot"; tail -50 "$BOX/console.log"; exit 1; }
+e2e_setup e2e-exec.log exec
+boot
 install_build "$BUILD" "$BUILD/tests/subu-test-exec-call"
 M="org.subu.Manager1 /org/subu/Manager1 org.subu.Manager1"
 in_box useradd -m -s /bin/bash Thomas

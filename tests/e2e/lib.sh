@@ -78,3 +78,13 @@ install_build() {
     in_box systemctl daemon-reload
     in_box busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
 }
+
+# bench_box NAME: a benchmark's start (from the checkout's top): packages and a
+# build, a box of its own, booted, destroyed on exit.
+bench_box() {
+    bash scripts/setup-debian.sh >/dev/null
+    bash scripts/build.sh >/dev/null
+    BOX=/var/tmp/subu-e2e/bench-$1-$$
+    trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
+    boot
+}

@@ -8,14 +8,7 @@ HERE=$(dirname "$(readlink -f "$0")")
 . "$HERE/lib.sh"
 # shellcheck source=tests/e2e/server.sh
 . "$HERE/server.sh"
-[[ $(id -u) == 0 ]] || { echo "The end-to-end suite needs root (it boots a container)."; exit 1; }
-exec > >(tee "$BUILD/e2e-tunnel.log") 2>&1
-
-BOX=/var/tmp/subu-e2e/tunnel-$$
-trap 'bash "$BOX_SH" destroy "$BOX" >/dev/null 2>&1' EXIT
-boot() {
-    bash "$BOX_SH" boot "$BOX" >/dev/null || { echo "the container did not boot"; tail -50 "$BOX/console.log"; exit 1; }
-}
+e2e_setup e2e-tunnel.log tunnel
 
 # Traffic of every kind from inside the subu's namespace, to the server's own
 # addresses (outside the tunnel) and through the tunnel: TCP, UDP, ICMP, v4 and v6.
