@@ -24,6 +24,7 @@
 #include "units/escape.h"
 #include "wg/addr.h"
 #include "wg/system.h"
+#include "wg/uapi.h"
 
 namespace {
 
@@ -224,7 +225,7 @@ int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::
         // Whatever an earlier life left (a crash before wg-down ran) goes first.
         remove_tunnels(netns_path);
         if (backend == subu::tunnel::Backend::Kernel) return hold_until_stopped();
-        subu::tunnel::exec_wireguard_go(subu::config::wireguard_go, ifname);
+        subu::tunnel::exec_wireguard_go(subu::config::wireguard_go, netns_path, ifname, wg->mtu);
     }
     // wg-configure
     std::optional<subu::wg::PeerEndpoint> endpoint;
@@ -233,8 +234,12 @@ int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::
     subu::wg::DeviceConfig config = subu::tunnel::device_config(*wg, subu::tunnel::key_dir_for(db), endpoint);
     if (backend == subu::tunnel::Backend::Kernel)
         subu::tunnel::configure_kernel(netns_path, ifname, config, wg->mtu);
-    else
+    else {
         subu::tunnel::configure_wireguard_go(netns_path, ifname, config);
+        // wireguard-go set its placeholder to its default MTU when it started;
+        // it follows the placeholder's, which is the tunnel's.
+        subu::wg::set_link_mtu(ifname, wg->mtu);
+    }
     subu::tunnel::configure_interface(netns_path, ifname, *wg);
     const bool dns = subu::tunnel::write_resolv_conf(subu::config::etc_netns_dir, ns, *wg);
     // The second wall: sockets made under the subu's slice are pinned to it.

@@ -191,15 +191,20 @@ void remove_resolv_conf(const std::string& etc_netns_dir, const std::string& ns)
     rmdir(dir.c_str());  // only when empty: an admin's own files there stay
 }
 
-void exec_wireguard_go(const std::string& wireguard_go, const std::string& ifname) {
-    wg::Fd tun(wg::open_tun(ifname, wg::TunFrames::WithPacketInfo));
-    if (tun.get() != 3) {
-        if (::dup2(tun.get(), 3) < 0) throw_errno("put the TUN " + ifname + " at fd 3");
-    } else {
-        // dup2 onto itself keeps O_CLOEXEC; clear it by hand.
-        if (::fcntl(3, F_SETFD, 0) < 0) throw_errno("hand the TUN " + ifname + " on");
-        tun.release();
-    }
+void exec_wireguard_go(const std::string& wireguard_go, const std::string& netns_path, const std::string& ifname,
+                       unsigned mtu) {
+    // Both at fds of 10 and up first, so placing them at 3 and 4 clobbers
+    // neither, and dup2 (which clears O_CLOEXEC) really happens.
+    wg::Fd made(wg::open_placeholder_tun(ifname, mtu));
+    wg::Fd placeholder(::fcntl(made.get(), F_DUPFD_CLOEXEC, 10));
+    made.reset();
+    wg::Fd born(wg::open_tun_in_namespace(netns_path, ifname, wg::TunFrames::WithPacketInfo));
+    wg::Fd tun(::fcntl(born.get(), F_DUPFD_CLOEXEC, 10));
+    born.reset();
+    if (!placeholder || !tun) throw_errno("keep the TUNs of " + ifname);
+    // fd 3: the TUN inside the subu's namespace, what wireguard-go serves;
+    // fd 4: the placeholder, held open by wireguard-go so it goes with it.
+    if (::dup2(tun.get(), 3) < 0 || ::dup2(placeholder.get(), 4) < 0) throw_errno("hand the TUNs of " + ifname + " on");
     const char* argv[] = {wireguard_go.c_str(), "-f", ifname.c_str(), nullptr};
     // No other environment: nothing of the caller's reaches the daemon; errors
     // only in the journal. (Debian 12's wireguard-go still prints a banner
@@ -214,7 +219,8 @@ void configure_wireguard_go(const std::string& netns_path, const std::string& if
     wg::UapiClient uapi(wg::uapi_socket_path(ifname), wait);
     // Answering a get means wireguard-go has taken the TUN and set itself up.
     (void)uapi.get();
-    if (wg::link_index(ifname)) {
+    const bool inside = wg::in_network_namespace(netns_path, [&] { return wg::link_index(ifname) != 0; });
+    if (!inside && wg::link_index(ifname)) {
         wg::Fd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
         if (!ns) throw_errno("open the network namespace " + netns_path);
         wg::move_link_to_namespace(ifname, ns.get());
@@ -234,7 +240,7 @@ std::vector<std::string> tear_down(const std::string& netns_path, const std::str
     if (access(netns_path.c_str(), F_OK) == 0 &&
         wg::in_network_namespace(netns_path, [&] { return wg::delete_link(ifname); }))
         removed.push_back(ifname + " in the namespace");
-    // A TUN of that name on the host is one that never got moved.
+    // On the host: wireguard-go's placeholder (or a TUN that never got moved).
     if (wg::link_index(ifname) && wg::delete_link(ifname)) removed.push_back(ifname + " on the host");
     const std::string socket = wg::uapi_socket_path(ifname);
     if (unlink(socket.c_str()) == 0) removed.push_back(socket);

@@ -58,14 +58,18 @@ void configure_interface(const std::string& netns_path, const std::string& ifnam
 bool write_resolv_conf(const std::string& etc_netns_dir, const std::string& ns, const store::WgRow& row);
 void remove_resolv_conf(const std::string& etc_netns_dir, const std::string& ns);
 
-// wireguard-go's part of bring-up, before it runs: the TUN `ifname` opened on
-// the host (Debian's wireguard-go refuses one made inside a namespace), put
-// at fd 3, and wireguard-go exec'd in the foreground with WG_TUN_FD=3 and no
-// other environment. Returns only by throwing.
-[[noreturn]] void exec_wireguard_go(const std::string& wireguard_go, const std::string& ifname);
+// wireguard-go's part of bring-up, before it runs: the TUN `ifname` made
+// inside the subu's namespace at `netns_path` (no move between namespaces),
+// beside a placeholder of the same name on the host (down, no address,
+// `mtu`), which Debian 12's wireguard-go needs to find the name (see
+// wg/uapi.h); the TUN put at fd 3 and wireguard-go exec'd in the foreground
+// with WG_TUN_FD=3 and no other environment. Its UDP socket is made in the
+// host's namespace, where it runs. Returns only by throwing.
+[[noreturn]] void exec_wireguard_go(const std::string& wireguard_go, const std::string& netns_path,
+                                    const std::string& ifname, unsigned mtu);
 
 // wireguard-go's part after it started: waits for its UAPI socket, moves the
-// TUN into the subu's namespace (unless it is there already), configures it.
+// TUN into the subu's namespace if it was made on the host, configures it.
 void configure_wireguard_go(const std::string& netns_path, const std::string& ifname, const wg::DeviceConfig& config,
                             std::chrono::milliseconds wait = std::chrono::seconds(10));
 
@@ -75,7 +79,8 @@ void configure_kernel(const std::string& netns_path, const std::string& ifname, 
                       unsigned mtu);
 
 // Removes what a tunnel leaves when its process is gone: the link inside the
-// namespace and on the host, wireguard-go's socket file. Returns what it removed.
+// namespace and on the host (the placeholder), wireguard-go's socket file.
+// Returns what it removed.
 std::vector<std::string> tear_down(const std::string& netns_path, const std::string& ifname);
 
 // What the running interface reports, from inside the subu's namespace or

@@ -480,4 +480,25 @@ int open_tun_in_namespace(const std::string& netns_path, const std::string& ifna
     return in_network_namespace(netns_path, [&] { return open_tun(ifname, frames); });
 }
 
+int open_placeholder_tun(const std::string& ifname, unsigned mtu) {
+    validate_ifname(ifname);
+    const std::string dir = "/sys/class/net/" + ifname;
+    if (::access(dir.c_str(), F_OK) == 0 && ::access((dir + "/tun_flags").c_str(), F_OK) != 0)
+        throw Exists("The host already has a link named " + ifname + " that is not a TUN; subu needs that name for "
+                     "its tunnel's placeholder. Rename or remove that link.");
+    Fd fd(open_tun(ifname, TunFrames::WithPacketInfo));
+    set_link_mtu(ifname, mtu);
+    return fd.release();
+}
+
+void set_link_mtu(const std::string& ifname, unsigned mtu) {
+    validate_ifname(ifname);
+    Fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_errno("open a socket to set the MTU of " + ifname);
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+    ifr.ifr_mtu = static_cast<int>(mtu);
+    if (::ioctl(sock.get(), SIOCSIFMTU, &ifr) < 0) throw_errno("set the MTU of " + ifname);
+}
+
 }  // namespace subu::wg

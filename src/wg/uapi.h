@@ -69,10 +69,22 @@ enum class TunFrames {
 int open_tun(const std::string& ifname, TunFrames frames);
 
 // The same from a short-lived thread inside the namespace at `netns_path`,
-// so the TUN is born there. Note that Debian 12's wireguard-go refuses such
-// a TUN ("Failed to create TUN device: no such device"): it looks the name up
-// in its own namespace. For it, open_tun on the host, start it, then
-// move_link_to_namespace (wg/kernel.h).
+// so the TUN is born there. Debian 12's wireguard-go, handed such a TUN alone,
+// refuses it ("Failed to create TUN device: no such device"): it looks the
+// name up in its own namespace for the index and the MTU. Beside a
+// placeholder of the same name on the host (open_placeholder_tun) it takes
+// it: it learns the index and MTU from the placeholder and whether the real
+// one is up from the descriptor. That saves moving a link between namespaces,
+// which costs the kernel 15-50 ms.
 int open_tun_in_namespace(const std::string& netns_path, const std::string& ifname, TunFrames frames = TunFrames::Raw);
+
+// A TUN `ifname` in the caller's namespace with `mtu`, down and with no
+// address, that carries nothing: the name wireguard-go looks up (see above).
+// Returns its fd (O_CLOEXEC): handed to wireguard-go, the placeholder lives
+// exactly as long as it does. Exists if a link that is no TUN has the name.
+int open_placeholder_tun(const std::string& ifname, unsigned mtu);
+
+// SIOCSIFMTU on `ifname` in the caller's namespace.
+void set_link_mtu(const std::string& ifname, unsigned mtu);
 
 }  // namespace subu::wg
