@@ -46,8 +46,9 @@ Verbs:
   wg-wanted    exit 0 if the subu has a tunnel that is up, 1 (with the reason)
                if not (subu-wg@.service ExecCondition=)
   wg-run       the tunnel's process: wireguard-go in the foreground on a TUN
-               made on the host, or, with the kernel's WireGuard, a holder that
-               waits for SIGTERM (subu-wg@.service ExecStart=)
+               made inside the subu's namespace (with a placeholder of its name
+               on the host, which it holds), or, with the kernel's WireGuard, a
+               holder that waits for SIGTERM (subu-wg@.service ExecStart=)
   wg-configure the tunnel configured: the interface inside ns-subu_N with its
                socket outside, keys, peer (a host name endpoint looked up, with
                retries), MTU, address, routes, and /etc/netns/ns-subu_N/resolv.conf
