@@ -28,9 +28,21 @@ struct {
     __uint(pinning, LIBBPF_PIN_BY_NAME);
 } subu_steer SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, SUBU_STEER_CACHE_SLOTS);
+    __type(key, __u32);
+    __type(value, struct subu_steer_slot);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} subu_steer_cache SEC(".maps");
+
 static __always_inline struct subu_steer *entry_of(void *ctx)
 {
     __u64 cookie = bpf_get_netns_cookie(ctx);
+    __u32 slot = (__u32)(cookie % SUBU_STEER_CACHE_SLOTS);
+    struct subu_steer_slot *c = bpf_map_lookup_elem(&subu_steer_cache, &slot);
+    if (c && c->cookie == cookie)
+        return &c->steer;
     return bpf_map_lookup_elem(&subu_steer, &cookie);
 }
 

@@ -18,4 +18,18 @@ struct subu_steer {
     __u32 peer6[4];  /* IPv6 forwarding target, network order; all 0 = none */
 };
 
+/* In front of the hash map, a direct-mapped cache the verifier turns into plain
+ * memory reads: slot = cookie % SUBU_STEER_CACHE_SLOTS holds one namespace's
+ * entry and its cookie; a slot holding another namespace's (or none, cookie 0:
+ * cookies start at 1) sends the program to the hash map, which is the truth.
+ * The cookie comes last, so a slot being rewritten shows the old cookie until
+ * its entry is whole. */
+#define SUBU_STEER_CACHE_SLOTS 4096u
+
+struct subu_steer_slot {
+    struct subu_steer steer;
+    __u32 pad;
+    __u64 cookie;
+};
+
 #endif

@@ -194,8 +194,9 @@ Program::Program(const std::string& pin_dir) : impl_(std::make_unique<Impl>()) {
     if (!pin_dir.empty()) opts.pin_root_path = pin_dir.c_str();
     impl_->skel = steer_bpf__open_opts(&opts);
     if (!impl_->skel) throw_errno("open the steering program");
-    if (pin_dir.empty() && bpf_map__set_pin_path(impl_->skel->maps.subu_steer, nullptr) < 0)
-        throw_errno("unpin the steering map");
+    if (pin_dir.empty() && (bpf_map__set_pin_path(impl_->skel->maps.subu_steer, nullptr) < 0 ||
+                            bpf_map__set_pin_path(impl_->skel->maps.subu_steer_cache, nullptr) < 0))
+        throw_errno("unpin the steering maps");
     if (int err = steer_bpf__load(impl_->skel))
         throw_errno(-err, "load the steering program (the kernel's verifier refused it, or the pinned map " +
                               pin_dir + "/" + std::string(map_name) + " is of an older layout)");
@@ -205,6 +206,7 @@ Program::~Program() = default;
 Program::Program(Program&&) noexcept = default;
 
 int Program::map_fd() const { return bpf_map__fd(impl_->skel->maps.subu_steer); }
+int Program::cache_fd() const { return bpf_map__fd(impl_->skel->maps.subu_steer_cache); }
 int Program::prog_fd(std::string_view hook) const { return bpf_program__fd(program_of(impl_->skel, hook)); }
 
 std::vector<std::string> load_and_pin(const std::string& pin_dir) {
@@ -234,26 +236,61 @@ std::vector<std::string> load_and_pin(const std::string& pin_dir) {
     return pinned;
 }
 
-Steering::Steering(const std::string& pin_dir) : owned_(true) {
-    const std::string path = pin_dir + "/" + std::string(map_name);
-    map_fd_ = bpf_obj_get(path.c_str());
-    if (map_fd_ < 0) {
+namespace {
+
+int open_pinned_map(const std::string& path) {
+    const int fd = bpf_obj_get(path.c_str());
+    if (fd < 0) {
         if (errno == ENOENT)
             throw NotFound("The steering map " + path + " is not there: subu-bpf.service loads it (systemctl start subu-bpf).");
         throw_errno("open the steering map " + path);
     }
+    return fd;
 }
 
-Steering::Steering(const Program& program) : map_fd_(program.map_fd()) {}
+}  // namespace
+
+Steering::Steering(const std::string& pin_dir) : owned_(true) {
+    map_fd_ = open_pinned_map(pin_dir + "/" + std::string(map_name));
+    try {
+        cache_fd_ = open_pinned_map(pin_dir + "/" + std::string(cache_name));
+    } catch (...) {
+        close(map_fd_);
+        throw;
+    }
+}
+
+Steering::Steering(const Program& program) : map_fd_(program.map_fd()), cache_fd_(program.cache_fd()) {}
 
 Steering::~Steering() {
     if (owned_ && map_fd_ >= 0) close(map_fd_);
+    if (owned_ && cache_fd_ >= 0) close(cache_fd_);
+}
+
+void Steering::put_cached(std::uint64_t cookie, const subu_steer* value) {
+    const std::uint32_t slot = static_cast<std::uint32_t>(cookie % SUBU_STEER_CACHE_SLOTS);
+    subu_steer_slot now{};
+    if (bpf_map_lookup_elem(cache_fd_, &slot, &now) < 0) throw_errno("read a steering cache slot");
+    if (!value && now.cookie != cookie) return;  // another namespace's (or empty): nothing of ours
+    subu_steer_slot fresh{};
+    if (value) {
+        // A slot of another namespace first goes empty, so no reader pairs
+        // that namespace's cookie with this entry while it is written.
+        if (now.cookie && now.cookie != cookie) {
+            const subu_steer_slot empty{};
+            if (bpf_map_update_elem(cache_fd_, &slot, &empty, BPF_ANY) < 0) throw_errno("clear a steering cache slot");
+        }
+        fresh.steer = *value;
+        fresh.cookie = cookie;
+    }
+    if (bpf_map_update_elem(cache_fd_, &slot, &fresh, BPF_ANY) < 0) throw_errno("write a steering cache slot");
 }
 
 void Steering::put(const std::string& netns_path, const Entry& e) {
     const std::uint64_t key = netns_cookie(netns_path);
     const subu_steer value = encode(e);
     if (bpf_map_update_elem(map_fd_, &key, &value, BPF_ANY) < 0) throw_errno("set the steering of " + netns_path);
+    put_cached(key, &value);
 }
 
 std::optional<Entry> Steering::get(const std::string& netns_path) {
@@ -283,6 +320,7 @@ void Steering::set_options(const std::string& netns_path, bool enabled, bool loc
 
 void Steering::forget(const std::string& netns_path) {
     const std::uint64_t key = netns_cookie(netns_path);
+    put_cached(key, nullptr);
     if (bpf_map_delete_elem(map_fd_, &key) < 0 && errno != ENOENT) throw_errno("forget the steering of " + netns_path);
 }
 

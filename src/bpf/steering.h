@@ -18,6 +18,8 @@ namespace subu::bpf {
 // Where subu-bpf.service pins the programs (one file per hook) and the map.
 inline constexpr std::string_view default_pin_dir = "/sys/fs/bpf/subu";
 inline constexpr std::string_view map_name = "subu_steer";
+// The direct-mapped cache in front of it (steer_abi.h).
+inline constexpr std::string_view cache_name = "subu_steer_cache";
 
 // A hook: the systemd BPFProgram= type, which is also the pin's file name.
 struct Hook {
@@ -66,6 +68,7 @@ public:
     Program(Program&&) noexcept;
     Program& operator=(Program&&) = delete;
     int map_fd() const;
+    int cache_fd() const;
     int prog_fd(std::string_view hook) const;
 
 private:
@@ -104,7 +107,12 @@ public:
     void forget(const std::string& netns_path);
 
 private:
+    // Writes the namespace's cache slot (`value` null: clears it if it is the
+    // namespace's).
+    void put_cached(std::uint64_t cookie, const subu_steer* value);
+
     int map_fd_ = -1;
+    int cache_fd_ = -1;
     bool owned_ = false;
 };
 

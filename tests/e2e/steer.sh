@@ -44,7 +44,7 @@ install_build "$BUILD" "$HERE/steer_probe.py"
 in_box useradd -m Thomas
 
 echo "# the program is loaded before any subu slice"
-check_output "subu-bpf.service pins every hook and the map" '^connect4 connect6 sendmsg4 sendmsg6 setsockopt sock_create subu_steer $' in_box sh -c 'systemctl start subu-bpf && ls /sys/fs/bpf/subu | tr "\n" " "'
+check_output "subu-bpf.service pins every hook and the map" '^connect4 connect6 sendmsg4 sendmsg6 setsockopt sock_create subu_steer subu_steer_cache $' in_box sh -c 'systemctl start subu-bpf && ls /sys/fs/bpf/subu | tr "\n" " "'
 check_output "subu-apply bpf-load again keeps the pins (same code)" 'already pinned' in_box sh -c '/usr/libexec/subu/subu-apply bpf-load && journalctl -b -t subu-apply --no-pager | tail -1'
 check_output "subu make Thomas US" '^subu_1  Thomas_US$' in_box subu make Thomas US
 check_output "subu make Thomas US Rabbit" '^subu_2  Thomas_US_Rabbit$' in_box subu make Thomas US Rabbit

@@ -190,6 +190,42 @@ TEST_F(TheSteeringProgram, PinsEverySocketToTheTunnelAndKeepsLoopbackWorking) {
     EXPECT_EQ(out, "");
 }
 
+// The cache in front of the map only ever answers for its own namespace: a
+// slot holding another namespace's cookie sends the program to the map, and
+// forgetting a namespace empties its slot.
+TEST_F(TheSteeringProgram, TakesFromTheCacheOnlyWhatIsItsNamespaces) {
+    auto out = in_child(true, [&](unsigned index) -> std::string {
+        Steering steering(program());
+        Entry e;
+        e.ifindex = index;
+        steering.put("/proc/self/ns/net", e);
+        std::string problems;
+        const std::uint64_t cookie = netns_cookie("/proc/self/ns/net");
+        const std::uint32_t slot = static_cast<std::uint32_t>(cookie % SUBU_STEER_CACHE_SLOTS);
+        subu_steer_slot cached{};
+        if (bpf_map_lookup_elem(program().cache_fd(), &slot, &cached) < 0 || cached.cookie != cookie ||
+            cached.steer.ifindex != index)
+            problems += "put did not fill the namespace's cache slot; ";
+        // Another namespace's entry in the slot (the same slot, another cookie).
+        subu_steer_slot other{};
+        other.steer.ifindex = SUBU_STEER_LOOPBACK;
+        other.steer.flags = SUBU_STEER_ON;
+        other.cookie = cookie + SUBU_STEER_CACHE_SLOTS;
+        bpf_map_update_elem(program().cache_fd(), &slot, &other, BPF_ANY);
+        if (auto d = fresh(AF_INET, SOCK_STREAM); d != "subu_9") problems += "another's slot was used: bound to '" + d + "'; ";
+        steering.forget("/proc/self/ns/net");
+        if (bpf_map_lookup_elem(program().cache_fd(), &slot, &cached) == 0 && cached.cookie != other.cookie)
+            problems += "forget cleared another namespace's slot; ";
+        steering.put("/proc/self/ns/net", e);
+        steering.forget("/proc/self/ns/net");
+        if (bpf_map_lookup_elem(program().cache_fd(), &slot, &cached) == 0 && cached.cookie == cookie)
+            problems += "forget left the namespace's slot; ";
+        if (auto d = fresh(AF_INET, SOCK_STREAM); d != "lo") problems += "forgotten: bound to '" + d + "'; ";
+        return problems;
+    });
+    EXPECT_EQ(out, "");
+}
+
 TEST_F(TheSteeringProgram, FailsClosedWithTheTunnelDownOrTheNamespaceUnknown) {
     auto out = in_child(true, [&](unsigned) -> std::string {
         std::string problems;
