@@ -65,12 +65,12 @@ DESCRIPTION
     How isolated the program is follows the subu's option "isolation"
     (`subu option set SUBU isolation LEVEL`):
       none      nothing beyond the namespace and the DNS above
-      standard  private /tmp, /usr /boot /etc read-only, kernel tunables,
-                modules and cgroups protected (the default)
+      standard  a mount namespace of its own: private /tmp, /usr /boot /etc
+                read-only (the default)
       strict    standard, and the whole file system read-only except the
-                home directory, private IPC, other users' processes
-                invisible in /proc, no new privileges, kernel logs and
-                clock protected
+                home directory, kernel tunables, modules and cgroups
+                protected, private IPC, other users' processes invisible in
+                /proc, no new privileges, kernel logs and clock protected
       quantum   strict, and a user namespace and hostname of its own: the
                 program runs as uid 0 inside (the subu's uid outside)
 

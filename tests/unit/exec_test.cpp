@@ -118,6 +118,10 @@ TEST(IsolationLevels, AddUpFromNoneToQuantum) {
     auto quantum = isolation_properties("quantum");
     EXPECT_THAT(standard, testing::Contains(UnitProperty{"PrivateTmp", true}));
     EXPECT_THAT(standard, testing::Contains(UnitProperty{"ProtectSystem", std::string("full")}));
+    EXPECT_THAT(standard, testing::Not(testing::Contains(UnitProperty{"ProtectKernelTunables", true})))
+        << "hiding the kernel's knobs costs ~50 ms a start: strict's";
+    EXPECT_THAT(strict, testing::Contains(UnitProperty{"ProtectKernelTunables", true}));
+    EXPECT_THAT(strict, testing::Contains(UnitProperty{"ProtectControlGroups", true}));
     EXPECT_THAT(strict, testing::Contains(UnitProperty{"ProtectSystem", std::string("strict")}));
     EXPECT_THAT(strict, testing::Contains(UnitProperty{"PrivateIPC", true}));
     EXPECT_THAT(strict, testing::Contains(UnitProperty{"ProtectProc", std::string("invisible")}));
