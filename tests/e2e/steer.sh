@@ -37,6 +37,15 @@ for cg in json.load(sys.stdin):
             c[p["attach_type"]] += 1
 print(" ".join("%s=%d" % kv for kv in sorted(c.items())) or "none")' "$(cgroup_of "$1")"
 }
+# settled SUBU WANT: attachments, asked again for up to 5 s until they are WANT.
+# systemd 252 detaches and re-attaches a slice's BPFProgram= on every
+# daemon-reload (the manager's batched reload after make or remove is one):
+# for that moment a slice shows none (README, steering's known limits).
+settled() {
+    local v i
+    for i in $(seq 50); do v=$(attachments "$1"); [[ $v == "$2" ]] && break; sleep 0.1; done
+    echo "$v"
+}
 ALL_HOOKS='cgroup_inet4_connect=1 cgroup_inet6_connect=1 cgroup_inet_sock_create=1 cgroup_setsockopt=1 cgroup_udp4_sendmsg=1 cgroup_udp6_sendmsg=1'
 
 boot
@@ -51,8 +60,8 @@ check_output "subu make Thomas US Rabbit" '^subu_2  Thomas_US_Rabbit$' in_box su
 # make starts the slice at once; its generated unit, with the BPFProgram= lines,
 # comes with the manager's reload once it has been idle for 300 ms.
 check "the generated slices are loaded" in_box sh -c 'for i in $(seq 1 50); do systemctl show -p FragmentPath subu-Thomas-US-Rabbit.slice | grep -q /run/systemd/generator/ && exit 0; sleep 0.1; done; exit 1'
-check_output "bpftool cgroup tree: one attachment per hook on Thomas_US's slice" "^$ALL_HOOKS\$" attachments Thomas_US
-check_output "and on the nested Thomas_US_Rabbit's own slice" "^$ALL_HOOKS\$" attachments Thomas_US_Rabbit
+check_output "bpftool cgroup tree: one attachment per hook on Thomas_US's slice" "^$ALL_HOOKS\$" settled Thomas_US "$ALL_HOOKS"
+check_output "and on the nested Thomas_US_Rabbit's own slice" "^$ALL_HOOKS\$" settled Thomas_US_Rabbit "$ALL_HOOKS"
 check_output "none on the owner's slice, which is no subu" '^none$' attachments Thomas
 
 echo "# tunnels and steering"
@@ -137,8 +146,8 @@ echo "# reboot"
 bash "$BOX_SH" stop "$BOX" >/dev/null
 boot
 check_output "after a reboot subu-bpf.service has run" '^active$' in_box systemctl is-active subu-bpf.service
-check_output "Thomas_US's slice has its hooks again, with no command" "^$ALL_HOOKS\$" attachments Thomas_US
-check_output "so has the nested one" "^$ALL_HOOKS\$" attachments Thomas_US_Rabbit
+check_output "Thomas_US's slice has its hooks again, with no command" "^$ALL_HOOKS\$" settled Thomas_US "$ALL_HOOKS"
+check_output "so has the nested one" "^$ALL_HOOKS\$" settled Thomas_US_Rabbit "$ALL_HOOKS"
 check_output "its tunnel is back after boot, and steering on it" 'Steering: +on subu_1, attached to the slice' in_box subu info Thomas_US
 check_output "sockets made now are bound to it, with no command" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_subu Thomas_US ns-subu_1 $PROBE bound
 
@@ -146,9 +155,9 @@ echo "# remove"
 in_box subu detach WG Thomas_US_Rabbit >/dev/null
 check "subu remove Thomas_US_Rabbit" in_box subu remove --purge Thomas_US_Rabbit
 check "its slice is gone" in_box sh -c 'for i in $(seq 1 50); do systemctl is-active -q subu-Thomas-US-Rabbit.slice || exit 0; sleep 0.1; done; exit 1'
-check_output "no attachment is left for it" '^none$' attachments Thomas_US_Rabbit
+check_output "no attachment is left for it" '^none$' settled Thomas_US_Rabbit none
 check_output "its entry is gone from the map" '^2$' in_box sh -c 'bpftool -j map dump pinned /sys/fs/bpf/subu/subu_steer | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"'
-check_output "Thomas_US keeps its own" "^$ALL_HOOKS\$" attachments Thomas_US
+check_output "Thomas_US keeps its own" "^$ALL_HOOKS\$" settled Thomas_US "$ALL_HOOKS"
 
 echo
 echo "subu WG up of two tunnels to both subus' sockets bound: ${steer_ms} ms (with entering the box); network up to steering on: ${up_ms} ms"
