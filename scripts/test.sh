@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 bash scripts/setup-debian.sh
 bash scripts/build.sh
-# One run: the unit tests (no root needed) and the end-to-end suite, which
-# boots systemd in its own container and drives the installed build; its
-# full transcripts are kept in build/e2e.log and build/e2e-steer.log.
+# One run: the unit tests, the end-to-end suites (each boots systemd in a
+# container of its own and drives the installed build; transcripts in
+# build/e2e*.log) and the kernel WireGuard check under qemu
+# (build/kernel-check.log).
 ctest --test-dir build --output-on-failure
