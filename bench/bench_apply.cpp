@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--unit" && i + 1 < argc) unit = argv[++i];
         else if (a == "--max" && i + 1 < argc) {
-            int max = std::stoi(argv[++i]);
-            counts.erase(std::remove_if(counts.begin(), counts.end(), [&](int c) { return c > max; }), counts.end());
+            subu::bench::cap_counts(counts, std::stoi(argv[++i]));
         } else {
             std::fprintf(stderr,
                          "Usage: subu-bench-apply [--max N] [--unit subu@NAME.service]\n"

@@ -130,8 +130,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--max" && i + 1 < argc) {
-            const int max = std::stoi(argv[++i]);
-            counts.erase(std::remove_if(counts.begin(), counts.end(), [&](int c) { return c > max; }), counts.end());
+            subu::bench::cap_counts(counts, std::stoi(argv[++i]));
         } else {
             std::fprintf(stderr,
                          "Usage: subu-bench-tunnel [--max N]\n"

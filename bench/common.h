@@ -25,4 +25,9 @@ inline void must(const std::vector<std::string>& argv) {
     }
 }
 
+// Leaves out of `counts` what is above `max` (a benchmark's --max N).
+inline void cap_counts(std::vector<int>& counts, int max) {
+    std::erase_if(counts, [&](int c) { return c > max; });
+}
+
 }  // namespace subu::bench

@@ -236,7 +236,7 @@ int tunnel_verb(const std::string& verb, subu::store::Store& store, const subu::
     if (backend == subu::tunnel::Backend::Kernel)
         subu::tunnel::configure_kernel(netns_path, ifname, config, wg->mtu);
     else {
-        subu::tunnel::configure_wireguard_go(netns_path, ifname, config);
+        subu::tunnel::configure_wireguard_go(ifname, config);
         // wireguard-go set its placeholder to its default MTU when it started;
         // it follows the placeholder's, which is the tunnel's.
         subu::wg::set_link_mtu(ifname, wg->mtu);

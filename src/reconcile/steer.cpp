@@ -3,26 +3,22 @@
 
 #include <arpa/inet.h>
 
+#include "core/text.h"
 #include "options/options.h"
+#include "tunnel/tunnel.h"
 
 namespace subu::reconcile {
 
-std::string tunnel_name(const store::WgRow& wg) { return "subu_" + std::to_string(wg.num); }
+std::string tunnel_name(const store::WgRow& wg) { return tunnel::interface_name(wg.num); }
 
 bpf::Peer forwarding_peer(const store::WgRow& wg) {
     bpf::Peer peer;
-    std::size_t start = 0;
-    while (start <= wg.dns.size()) {
-        auto cut = wg.dns.find(',', start);
-        std::string item = wg.dns.substr(start, cut == std::string::npos ? std::string::npos : cut - start);
-        item.erase(0, item.find_first_not_of(' '));
-        item.erase(item.find_last_not_of(' ') + 1);
+    for (auto view : split_list(wg.dns)) {
+        const std::string item(view);
         in_addr a{};
         in6_addr a6{};
         if (!peer.v4 && inet_pton(AF_INET, item.c_str(), &a) == 1) peer.v4 = a;
         else if (!peer.v6 && inet_pton(AF_INET6, item.c_str(), &a6) == 1) peer.v6 = a6;
-        if (cut == std::string::npos) break;
-        start = cut + 1;
     }
     return peer;
 }

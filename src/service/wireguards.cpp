@@ -288,11 +288,12 @@ std::vector<std::string> WireGuards::converge_units() {
     std::vector<std::string> changed;
     for (const auto& subu : store_.subus()) {
         if (subu.state != store::RowState::Ready || subu.network != "up") continue;
-        if (units_.active_state(units::service("subu", subu.name)) != "active") continue;  // it pulls its tunnel in
         const auto wg = store_.wg_of_subu(subu.num);
         const bool wanted = wg && wg->state == "up";
         const bool running = units_.active_state(units::service("subu-wg", subu.name)) == "active";
-        if (wanted == running) continue;
+        if (wanted == running) continue;  // one question a subu when all is well
+        // A subu that is not up pulls its tunnel in itself when it starts.
+        if (wanted && units_.active_state(units::service("subu", subu.name)) != "active") continue;
         try {
             converge_unit(subu.num);
         } catch (const std::exception& e) {

@@ -14,8 +14,10 @@
 
 #include <cstring>
 #include <functional>
+#include <system_error>
 #include <thread>
 
+#include "system/inside.h"
 #include "core/errors.h"
 
 namespace subu::system {
@@ -50,19 +52,11 @@ int loopback_flags(bool set, bool up, bool* is_up) {
 }  // namespace
 
 int in_netns(const std::string& path, const std::function<int()>& fn) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int err = 0;
-    std::thread worker([&] {
-        if (setns(fd, CLONE_NEWNET) < 0) {
-            err = errno;
-            return;
-        }
-        err = fn();
-    });
-    worker.join();
-    close(fd);
-    return err;
+    try {
+        return in_network_namespace(path, fn);
+    } catch (const std::system_error& e) {
+        return e.code().value();  // opening or entering the namespace failed
+    }
 }
 
 bool NetnsDirectory::loopback_up(std::string_view name) {

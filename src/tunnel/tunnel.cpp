@@ -23,18 +23,11 @@
 namespace subu::tunnel {
 namespace {
 
-std::vector<std::string> split_commas(const std::string& text) {
+// The non-empty items of a comma-separated field of a row.
+std::vector<std::string> items_of(std::string_view list) {
     std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto cut = text.find(',', start);
-        std::string part = text.substr(start, cut == std::string::npos ? std::string::npos : cut - start);
-        while (!part.empty() && part.front() == ' ') part.erase(part.begin());
-        while (!part.empty() && part.back() == ' ') part.pop_back();
-        if (!part.empty()) out.push_back(part);
-        if (cut == std::string::npos) break;
-        start = cut + 1;
-    }
+    for (auto item : split_list(list))
+        if (!item.empty()) out.emplace_back(item);
     return out;
 }
 
@@ -106,7 +99,7 @@ wg::PeerEndpoint resolve(const wg::Endpoint& endpoint, int attempts, std::chrono
 
 std::vector<wg::Cidr> allowed_ips(const store::WgRow& row) {
     std::vector<wg::Cidr> out;
-    for (const auto& part : split_commas(row.allowed_ips)) out.push_back(wg::parse_address(part));
+    for (const auto& part : items_of(row.allowed_ips)) out.push_back(wg::parse_address(part));
     return out;
 }
 
@@ -154,7 +147,7 @@ void configure_interface(const std::string& netns_path, const std::string& ifnam
 }
 
 bool write_resolv_conf(const std::string& etc_netns_dir, const std::string& ns, const store::WgRow& row) {
-    const auto servers = split_commas(row.dns);
+    const auto servers = items_of(row.dns);
     if (servers.empty()) {
         remove_resolv_conf(etc_netns_dir, ns);
         return false;
@@ -214,17 +207,10 @@ void exec_wireguard_go(const std::string& wireguard_go, const std::string& netns
     throw_errno("run " + wireguard_go + " (install the wireguard-go package)");
 }
 
-void configure_wireguard_go(const std::string& netns_path, const std::string& ifname, const wg::DeviceConfig& config,
-                            std::chrono::milliseconds wait) {
+void configure_wireguard_go(const std::string& ifname, const wg::DeviceConfig& config, std::chrono::milliseconds wait) {
     wg::UapiClient uapi(wg::uapi_socket_path(ifname), wait);
     // Answering a get means wireguard-go has taken the TUN and set itself up.
     (void)uapi.get();
-    const bool inside = wg::in_network_namespace(netns_path, [&] { return wg::link_index(ifname) != 0; });
-    if (!inside && wg::link_index(ifname)) {
-        wg::Fd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!ns) throw_errno("open the network namespace " + netns_path);
-        wg::move_link_to_namespace(ifname, ns.get());
-    }
     uapi.set(config);
 }
 

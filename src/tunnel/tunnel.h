@@ -68,9 +68,9 @@ void remove_resolv_conf(const std::string& etc_netns_dir, const std::string& ns)
 [[noreturn]] void exec_wireguard_go(const std::string& wireguard_go, const std::string& netns_path,
                                     const std::string& ifname, unsigned mtu);
 
-// wireguard-go's part after it started: waits for its UAPI socket, moves the
-// TUN into the subu's namespace if it was made on the host, configures it.
-void configure_wireguard_go(const std::string& netns_path, const std::string& ifname, const wg::DeviceConfig& config,
+// wireguard-go's part after it started: waits for its UAPI socket (its TUN is
+// already inside, see exec_wireguard_go), configures it.
+void configure_wireguard_go(const std::string& ifname, const wg::DeviceConfig& config,
                             std::chrono::milliseconds wait = std::chrono::seconds(10));
 
 // The kernel's part: the link made inside the namespace with its socket

@@ -53,19 +53,22 @@ void add_address(unsigned index, const Cidr& address) {
     send(std::move(msg), "add the address " + to_string(address));
 }
 
-void add_route(unsigned index, const Cidr& destination) {
+static_assert(RouteKind{}.table == RT_TABLE_MAIN && RouteKind{}.type == RTN_UNICAST &&
+              RouteKind{}.scope == RT_SCOPE_LINK);
+
+void add_route(unsigned index, const Cidr& destination, const RouteKind& kind) {
     rtmsg rt{};
     rt.rtm_family = static_cast<std::uint8_t>(destination.family);
     rt.rtm_dst_len = static_cast<std::uint8_t>(destination.prefix);
-    rt.rtm_table = RT_TABLE_MAIN;
+    rt.rtm_table = kind.table;
     rt.rtm_protocol = RTPROT_STATIC;
-    rt.rtm_scope = RT_SCOPE_LINK;
-    rt.rtm_type = RTN_UNICAST;
+    rt.rtm_scope = kind.scope;
+    rt.rtm_type = kind.type;
     NlMsg msg = message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, &rt, sizeof rt);
     const Cidr net = network_of(destination);
     if ((destination.prefix && nla_put(msg.get(), RTA_DST, static_cast<int>(address_size(net.family)),
                                        net.addr.data()) < 0) ||
-        nla_put_u32(msg.get(), RTA_OIF, index) < 0)
+        nla_put_u32(msg.get(), RTA_OIF, index) < 0 || (kind.metric && nla_put_u32(msg.get(), RTA_PRIORITY, kind.metric) < 0))
         too_small();
     send(std::move(msg), "add the route to " + to_string(net));
 }

@@ -1,5 +1,6 @@
 // A tunnel interface's layer-3 setup over rtnetlink, in the calling thread's network namespace.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,19 @@ void set_mtu_and_up(const std::string& ifname, unsigned mtu);
 // changes nothing).
 void add_address(unsigned index, const Cidr& address);
 
-// A route to `destination` through link `index` (scope link: the tunnel is
-// point-to-point), replacing one to the same destination in the main table.
+// What kind of route: by default a unicast route of the main table with scope
+// link (a tunnel is point-to-point); `metric` 0 leaves the kernel's default.
+struct RouteKind {
+    unsigned char table = 254;  // RT_TABLE_MAIN
+    unsigned char type = 1;     // RTN_UNICAST
+    unsigned char scope = 253;  // RT_SCOPE_LINK
+    std::uint32_t metric = 0;
+};
+
+// A route to `destination` through link `index`, replacing one to the same
+// destination and metric in its table, so a re-run changes nothing.
 // 0.0.0.0/0 and ::/0 make the default routes.
-void add_route(unsigned index, const Cidr& destination);
+void add_route(unsigned index, const Cidr& destination, const RouteKind& kind = {});
 
 // Deletes the link `ifname`; true if it was there.
 bool delete_link(const std::string& ifname);

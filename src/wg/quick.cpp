@@ -54,11 +54,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 const char* section_name(Section s) { return s == Section::Interface ? "[Interface]" : "[Peer]"; }
 
@@ -72,17 +67,6 @@ bool plain_word(std::string_view key) {
 }
 constexpr std::string_view hidden_key = "a key that is not a plain word (not shown, in case it is a secret)";
 
-std::vector<std::string_view> split_list(std::string_view value) {
-    std::vector<std::string_view> items;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = value.find(',', start);
-        items.push_back(trim(value.substr(start, comma == std::string_view::npos ? value.npos : comma - start)));
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return items;
-}
 
 class Parser {
 public:
