@@ -7,6 +7,8 @@ packages=(
     googletest libgtest-dev libgmock-dev
     libsodium-dev
     libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
+    # the manual pages (scdoc sources, rendered at build time)
+    scdoc
     # the steering program: clang for the BPF target, bpftool for vmlinux.h and the skeleton
     clang libbpf-dev bpftool
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
@@ -18,6 +20,8 @@ packages=(
     qemu-system-x86 cpio xz-utils kmod
     # subu exec and authorization: polkit; the end-to-end suite drives a terminal with tmux
     polkitd tmux
+    # the manual pages rendered and checked (man, groff), the shell completion tested
+    man-db groff-base bash-completion zsh
 )
 # That check boots an installed Debian kernel with wireguard.ko; add one if none is there.
 have_wg_kernel=
