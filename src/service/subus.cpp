@@ -223,12 +223,11 @@ std::optional<std::uint32_t> Subus::retire_uid(const store::SubuRow& row) {
 }
 
 void Subus::forget_made(const store::SubuRow& row) {
-    store_.write([&] {
-        store_.delete_subu(row.num);
-        // A kept home may have been given to the uid already: it stays that
-        // subu's, as after a remove.
-        if (row.home_kept) retire_uid(row);
-    });
+    // A kept home may have been given to the uid already: it stays that
+    // subu's, as after a remove (and keeps the owner's shared group).
+    if (row.home_kept) store_.write([&] { retire_uid(row); });
+    drop_incommon_if_last(row.masu);
+    store_.write([&] { store_.delete_subu(row.num); });
 }
 
 void Subus::stop_units(const store::SubuRow& row) {
@@ -267,7 +266,6 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
             stop_units(row);
         }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
-        drop_incommon_if_last(row.masu);
         forget_made(row);
         if (was_ready) reload_units();
     } catch (const std::exception& e) {
@@ -280,6 +278,10 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
 void Subus::drop_incommon_if_last(const std::string& masu) {
     // Called while the leaving subu's row is still in the store: last means only.
     if (store_.count_subus_of_masu(masu) > 1 || !store_.meta(incommon_key(masu))) return;
+    // A kept home may hold files of the group: its gid must not go to a
+    // group of another person while the home is there.
+    for (const auto& r : store_.retired_uids())
+        if (r.masu == masu && accounts_.path_exists(r.home)) return;
     accounts_.remove_group(names::incommon_group(masu));
     store_.write([&] { store_.delete_meta(incommon_key(masu)); });
 }
@@ -384,7 +386,6 @@ std::vector<std::string> Subus::recover() {
                 case store::RowState::Creating:
                     stop_units(r);
                     accounts_.remove_user(r.name, !r.home_kept);
-                    drop_incommon_if_last(r.masu);
                     forget_made(r);
                     done.push_back("undid the interrupted make of " + r.name);
                     reload = true;

@@ -81,8 +81,8 @@ private:
     // its files may remain. Returns the uid retired, if the subu had one.
     std::optional<std::uint32_t> retire_uid(const store::SubuRow& row);
     void undo_make(const store::SubuRow& row, bool user_made);
-    // The last step of undoing a make: the row goes, in one commit with the
-    // retirement of its uid if it was given a kept home.
+    // The last steps of undoing a make once its user is gone: the uid
+    // retired if it was given a kept home, the shared group, the row.
     void forget_made(const store::SubuRow& row);
     void stop_units(const store::SubuRow& row);
     void reload_units();

@@ -241,6 +241,15 @@ TEST_F(TheSubuService, KeepsTheHomeOnRemoveUnlessPurged) {
     EXPECT_TRUE(units.did("stop subu-Thomas-US.slice"));
     service->remove(root, "subu_2", true);
     EXPECT_FALSE(accounts.paths.count("/home/Thomas_EU"));
+}
+
+TEST_F(TheSubuService, KeepsTheSharedGroupWhileAKeptHomeMayHoldItsFiles) {
+    service->make(root, {"Thomas", "US"});
+    service->remove(root, "Thomas_US", false);
+    EXPECT_TRUE(accounts.groups.count("Thomas-incommon")) << "its gid must go to no other person's group";
+    accounts.paths.erase("/home/Thomas_US");  // root removed the kept home
+    service->make(root, {"Thomas", "EU"});
+    service->remove(root, "Thomas_EU", true);
     EXPECT_FALSE(accounts.groups.count("Thomas-incommon")) << "the last subu takes the group it made";
 }
 

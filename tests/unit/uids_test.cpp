@@ -2,6 +2,9 @@
 #include "service/uids.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 using namespace subu;
 using service::pick_uid;
@@ -41,4 +44,20 @@ TEST(ALoginDefs, KeepsTheDefaultsForWhatIsMissingOrNotANumber) {
     auto r = system::uid_range_from_login_defs("UID_MIN lots\nUID_MAX -5\n\n   \n#\n");
     EXPECT_EQ(r.min, 1000u);
     EXPECT_EQ(r.max, 60000u);
+}
+
+TEST(TheShadowAccounts, ListTheOwnersOfTheEntriesOfADirectoryWithoutFollowingLinks) {
+    const auto dir = std::filesystem::temp_directory_path() / ("subu-uids-test-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "sub");
+    std::filesystem::create_symlink("/nonexistent", dir / "dangling");
+    system::ShadowAccounts accounts;
+    EXPECT_EQ(accounts.entry_owners(dir.string()), std::set<std::uint32_t>{getuid()});
+    EXPECT_TRUE(accounts.entry_owners((dir / "missing").string()).empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST(TheShadowAccounts, ListTheUidsInUse) {
+    system::ShadowAccounts accounts;
+    EXPECT_TRUE(accounts.uids_in_use().count(0)) << "root is a user everywhere";
 }
