@@ -26,7 +26,7 @@ std::string SubuObject::Owner() { return row_.masu; }
 uint32_t SubuObject::OwnerUid() { return owner_uid_; }
 std::string SubuObject::Parent() { return row_.parent ? names::subu_id(*row_.parent) : ""; }
 uint32_t SubuObject::Uid() { return row_.uid.value_or(0); }
-std::string SubuObject::Home() { return "/home/" + row_.name; }
+std::string SubuObject::Home() { return names::home(row_.name); }
 std::string SubuObject::NetworkNamespace() { return names::netns_name(row_.num); }
 void SubuObject::update(const store::SubuRow& row) {
     std::vector<std::string> changed;

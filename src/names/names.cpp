@@ -81,6 +81,8 @@ std::string parent_name(std::string_view full) {
     return std::string(cut == std::string_view::npos ? full : full.substr(0, cut));
 }
 
+std::string home(std::string_view full_name) { return std::string(home_base) + "/" + std::string(full_name); }
+
 std::string incommon_group(std::string_view masu) { return std::string(masu) + "-incommon"; }
 
 bool plausible_reference(std::string_view s) {

@@ -32,6 +32,10 @@ std::string netns_name(std::uint32_t num);
 // top-level subu the parent is the masu, returned as well.
 std::string parent_name(std::string_view full_name);
 
+// Where subus' home directories live, and a subu's own: "/home/Thomas_US".
+inline constexpr const char* home_base = "/home";
+std::string home(std::string_view full_name);
+
 // The masu's shared group: "<masu>-incommon".
 std::string incommon_group(std::string_view masu);
 

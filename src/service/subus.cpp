@@ -3,12 +3,14 @@
 #include "service/subus.h"
 
 #include <ctime>
+#include <set>
 
 #include "core/errors.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "names/names.h"
 #include "options/options.h"
+#include "service/uids.h"
 #include "units/render.h"
 
 namespace subu::service {
@@ -85,7 +87,7 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
     row.name = name;
     row.masu = masu;
     row.state = store::RowState::Creating;
-    const std::string home = "/home/" + name;
+    const std::string home = names::home(name);
     row.home_kept = accounts_.path_exists(home);
     if (row.home_kept) {
         // A home kept by an earlier remove belongs to a uid nobody has any
@@ -96,6 +98,7 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
                          "; move it away first.");
     }
     row.created_at = static_cast<std::int64_t>(::time(nullptr));
+    std::optional<store::RetiredUid> own_retirement;
     store_.write([&] {
         // Checked again under the write lock: another writer may have raced us.
         if (store_.subu_by_name(name)) throw Exists("The subu " + name + " already exists.");
@@ -110,6 +113,7 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
             row.parent = p->num;
         }
         row.num = store_.first_free_subu_num();
+        row.uid = choose_uid(name, *owner_now, own_retirement);
         store_.insert_subu(row);
     });
 
@@ -127,12 +131,17 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         nu.supplementary_group = incommon;
         nu.shell = masu_user->shell.empty() ? "/bin/sh" : masu_user->shell;
         nu.comment = "subu " + row.id() + " of " + masu;
+        nu.uid = row.uid;
         auto made = accounts_.add_user(nu);
         user_made = true;
+        if (made.uid != *row.uid)
+            throw Failed("The user " + name + " was made with uid " + std::to_string(made.uid) + ", not the uid " +
+                         std::to_string(*row.uid) + " chosen for it.");
         if (row.home_kept) accounts_.adopt_tree(home, made.uid, made.gid);
         store_.write([&] {
-            store_.set_uid(row.num, made.uid);
             store_.set_state(row.num, store::RowState::Ready);
+            // Its files are its own again: nobody else is kept from the uid for them.
+            if (own_retirement) store_.drop_retired_uid(own_retirement->uid);
         });
         row.uid = made.uid;
         row.state = store::RowState::Ready;
@@ -152,10 +161,73 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
     if (row.home_kept)
         log::info("Subu " + name + " reuses the home directory " + home + " that an earlier subu of that name kept",
                   {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
+    if (own_retirement && own_retirement->uid == *row.uid)
+        log::info("Subu " + name + " gets its earlier uid " + std::to_string(*row.uid) + " back",
+                  {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}});
     log::info("Made subu " + row.id() + " " + name + " (uid " + std::to_string(*row.uid) + ")",
               {{"SUBU_ID", row.id()}, {"SUBU_NAME", name}, {"SUBU_MASU", masu},
                {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
     return row;
+}
+
+std::uint32_t Subus::choose_uid(const std::string& name, const system::UnixUser& owner,
+                                std::optional<store::RetiredUid>& own) {
+    // Every uid that owns something at the top of a place files outlive a
+    // user in: a kept home, a file in /tmp, a mail spool, a crontab.
+    std::set<std::uint32_t> leftovers = accounts_.entry_owners(names::home_base);
+    for (const char* place : leftover_places) leftovers.merge(accounts_.entry_owners(place));
+    std::set<std::uint32_t> taken = accounts_.uids_in_use();
+    const std::set<std::uint32_t> in_use = taken;
+    taken.insert(leftovers.begin(), leftovers.end());
+    for (auto& r : store_.retired_uids()) {
+        if (accounts_.path_owner(r.home) != r.uid && !leftovers.count(r.uid)) {
+            store_.drop_retired_uid(r.uid);
+            log::info("The uid " + std::to_string(r.uid) + " of the removed subu " + r.name +
+                          " is free again: nothing of it is left",
+                      {{"SUBU_NAME", r.name}});
+            continue;
+        }
+        taken.insert(r.uid);
+        if (r.name == name) own = r;
+    }
+    if (own) {
+        // Same name means same owner name (a name starts with its owner), but
+        // an account of that name made since may be another person.
+        if (own->masu != owner.name || own->masu_uid != owner.uid)
+            throw Exists("The home directory " + own->home + " was kept from a subu " + name + " of an earlier user " +
+                         own->masu +
+                         (own->masu_uid ? " (uid " + std::to_string(*own->masu_uid) + ")" : std::string()) +
+                         ", not of this one; root must move it away (and its files owned by uid " +
+                         std::to_string(own->uid) + ") first.");
+        if (!in_use.count(own->uid)) return own->uid;
+    }
+    const auto range = accounts_.uid_range();
+    while (auto uid = pick_uid(range, taken)) {
+        // A process left over by a user removed outside subu would be the new subu's.
+        if (!accounts_.has_processes(*uid)) return *uid;
+        taken.insert(*uid);
+    }
+    throw Failed("No uid in UID_MIN..UID_MAX (" + std::to_string(range.min) + ".." + std::to_string(range.max) +
+                 ", /etc/login.defs) is free for " + name +
+                 ": each is in use or kept for the files of a removed subu; remove kept homes "
+                 "(subu remove --purge, or rm -r /home/NAME) or widen the range.");
+}
+
+std::optional<std::uint32_t> Subus::retire_uid(const store::SubuRow& row) {
+    auto user = accounts_.user(row.name);
+    auto uid = user ? std::optional(user->uid) : row.uid;
+    if (!uid) return std::nullopt;
+    store_.retire_uid({*uid, row.name, row.masu, owner_uid(row), names::home(row.name),
+                       static_cast<std::int64_t>(::time(nullptr))});
+    return uid;
+}
+
+void Subus::forget_made(const store::SubuRow& row) {
+    // A kept home may have been given to the uid already: it stays that
+    // subu's, as after a remove (and keeps the owner's shared group).
+    if (row.home_kept) store_.write([&] { retire_uid(row); });
+    drop_incommon_if_last(row.masu);
+    store_.write([&] { store_.delete_subu(row.num); });
 }
 
 void Subus::stop_units(const store::SubuRow& row) {
@@ -194,8 +266,7 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
             stop_units(row);
         }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
-        drop_incommon_if_last(row.masu);
-        store_.write([&] { store_.delete_subu(row.num); });
+        forget_made(row);
         if (was_ready) reload_units();
     } catch (const std::exception& e) {
         log::error("Could not undo the half-made subu " + row.name + "; the manager retries at its next start: " +
@@ -207,6 +278,10 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
 void Subus::drop_incommon_if_last(const std::string& masu) {
     // Called while the leaving subu's row is still in the store: last means only.
     if (store_.count_subus_of_masu(masu) > 1 || !store_.meta(incommon_key(masu))) return;
+    // A kept home may hold files of the group: its gid must not go to a
+    // group of another person while the home is there.
+    for (const auto& r : store_.retired_uids())
+        if (r.masu == masu && accounts_.path_exists(r.home)) return;
     accounts_.remove_group(names::incommon_group(masu));
     store_.write([&] { store_.delete_meta(incommon_key(masu)); });
 }
@@ -215,12 +290,16 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
     auto row = find_or_throw(ref);
     if (!auth::allowed(caller, auth::Action::Remove, owner_uid(row)))
         throw AccessDenied("Only " + row.masu + " or root may remove " + row.name + ".");
+    std::optional<std::uint32_t> retired;
     store_.write([&] {
         require_still_allowed(caller, row, auth::Action::Remove);
         if (auto n = store_.count_children(row.num))
             throw Busy("The subu " + row.name + " has " + std::to_string(n) +
                        " child subu(s); remove them first (`subu list` shows them).");
         store_.set_state(row.num, store::RowState::Removing);
+        // In the same commit as the state: from here on, whatever a crash
+        // leaves, the uid goes to nobody else while the subu's files remain.
+        retired = retire_uid(row);
     });
     try {
         finish_remove(row, purge_home);
@@ -228,7 +307,10 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
         // Until the user is gone the subu is whole again: put it back, and
         // its namespace with it.
         if (accounts_.user(row.name)) {
-            store_.write([&] { store_.set_state(row.num, store::RowState::Ready); });
+            store_.write([&] {
+                store_.set_state(row.num, store::RowState::Ready);
+                if (retired) store_.drop_retired_uid(*retired);
+            });
             try {
                 units_.start(netns_unit(row));
                 if (row.network == "up") units_.start(subu_unit(row));
@@ -304,8 +386,7 @@ std::vector<std::string> Subus::recover() {
                 case store::RowState::Creating:
                     stop_units(r);
                     accounts_.remove_user(r.name, !r.home_kept);
-                    drop_incommon_if_last(r.masu);
-                    store_.write([&] { store_.delete_subu(r.num); });
+                    forget_made(r);
                     done.push_back("undid the interrupted make of " + r.name);
                     reload = true;
                     break;

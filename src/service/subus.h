@@ -72,7 +72,18 @@ private:
     // The subu `ref`, once `state` is "up"/"down" and `caller` may configure it.
     store::SubuRow configurable(const auth::Caller& caller, std::string_view ref, std::string_view state,
                                 const char* what);
+    // Inside the make's write: the uid the subu `name` of `owner` gets (its own
+    // old one if it is a re-make and that is free), dropping retirements that
+    // lapsed; `own` is set to the subu's own retirement, if it has one.
+    std::uint32_t choose_uid(const std::string& name, const system::UnixUser& owner,
+                             std::optional<store::RetiredUid>& own);
+    // Inside the remove's write: keeps the subu's uid from anyone else while
+    // its files may remain. Returns the uid retired, if the subu had one.
+    std::optional<std::uint32_t> retire_uid(const store::SubuRow& row);
     void undo_make(const store::SubuRow& row, bool user_made);
+    // The last steps of undoing a make once its user is gone: the uid
+    // retired if it was given a kept home, the shared group, the row.
+    void forget_made(const store::SubuRow& row);
     void stop_units(const store::SubuRow& row);
     void reload_units();
     void finish_remove(const store::SubuRow& row, bool purge_home);

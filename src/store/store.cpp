@@ -20,6 +20,12 @@ constexpr const char* wg_columns =
 constexpr const char* subu_columns =
     "num, name, masu, parent, uid, state, network, loopback, home_kept, created_at";
 
+// A number or NULL.
+void bind_optional(SQLite::Statement& q, int index, std::optional<std::uint32_t> v) {
+    if (v) q.bind(index, static_cast<std::int64_t>(*v));
+    else q.bind(index);
+}
+
 RowState state_from(const std::string& s) {
     if (s == "ready") return RowState::Ready;
     if (s == "creating") return RowState::Creating;
@@ -158,10 +164,8 @@ void Store::insert_subu(const SubuRow& r) {
     q.bind(1, static_cast<std::int64_t>(r.num));
     q.bind(2, r.name);
     q.bind(3, r.masu);
-    if (r.parent) q.bind(4, static_cast<std::int64_t>(*r.parent));
-    else q.bind(4);
-    if (r.uid) q.bind(5, static_cast<std::int64_t>(*r.uid));
-    else q.bind(5);
+    bind_optional(q, 4, r.parent);
+    bind_optional(q, 5, r.uid);
     q.bind(6, std::string(to_string(r.state)));
     q.bind(7, r.network);
     q.bind(8, r.loopback);
@@ -173,13 +177,6 @@ void Store::insert_subu(const SubuRow& r) {
 void Store::set_state(std::uint32_t num, RowState state) {
     SQLite::Statement q(db_, "UPDATE subu SET state = ? WHERE num = ?");
     q.bind(1, std::string(to_string(state)));
-    q.bind(2, static_cast<std::int64_t>(num));
-    q.exec();
-}
-
-void Store::set_uid(std::uint32_t num, std::uint32_t uid) {
-    SQLite::Statement q(db_, "UPDATE subu SET uid = ? WHERE num = ?");
-    q.bind(1, static_cast<std::int64_t>(uid));
     q.bind(2, static_cast<std::int64_t>(num));
     q.exec();
 }
@@ -201,6 +198,40 @@ void Store::set_loopback(std::uint32_t num, const std::string& state) {
 void Store::delete_subu(std::uint32_t num) {
     SQLite::Statement q(db_, "DELETE FROM subu WHERE num = ?");
     q.bind(1, static_cast<std::int64_t>(num));
+    q.exec();
+}
+
+std::vector<RetiredUid> Store::retired_uids() {
+    SQLite::Statement q(db_, "SELECT uid, name, masu, masu_uid, home, retired_at FROM retired_uid ORDER BY uid");
+    std::vector<RetiredUid> out;
+    while (q.executeStep()) {
+        RetiredUid r;
+        r.uid = static_cast<std::uint32_t>(q.getColumn(0).getInt64());
+        r.name = q.getColumn(1).getString();
+        r.masu = q.getColumn(2).getString();
+        if (!q.getColumn(3).isNull()) r.masu_uid = static_cast<std::uint32_t>(q.getColumn(3).getInt64());
+        r.home = q.getColumn(4).getString();
+        r.retired_at = q.getColumn(5).getInt64();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+void Store::retire_uid(const RetiredUid& r) {
+    SQLite::Statement q(db_, "INSERT OR REPLACE INTO retired_uid (uid, name, masu, masu_uid, home, retired_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)");
+    q.bind(1, static_cast<std::int64_t>(r.uid));
+    q.bind(2, r.name);
+    q.bind(3, r.masu);
+    bind_optional(q, 4, r.masu_uid);
+    q.bind(5, r.home);
+    q.bind(6, r.retired_at);
+    q.exec();
+}
+
+void Store::drop_retired_uid(std::uint32_t uid) {
+    SQLite::Statement q(db_, "DELETE FROM retired_uid WHERE uid = ?");
+    q.bind(1, static_cast<std::int64_t>(uid));
     q.exec();
 }
 
@@ -264,8 +295,7 @@ void Store::insert_wg(const WgRow& r) {
     q.bind(8, r.allowed_ips);
     q.bind(9, static_cast<std::int64_t>(r.keepalive));
     q.bind(10, r.state);
-    if (r.subu) q.bind(11, static_cast<std::int64_t>(*r.subu));
-    else q.bind(11);
+    bind_optional(q, 11, r.subu);
     q.bind(12, r.has_preshared_key ? 1 : 0);
     q.exec();
 }
@@ -279,8 +309,7 @@ void Store::set_wg_server_key(std::uint32_t num, const std::string& key) {
 
 void Store::set_wg_subu(std::uint32_t num, std::optional<std::uint32_t> subu) {
     SQLite::Statement q(db_, "UPDATE wg SET subu = ? WHERE num = ?");
-    if (subu) q.bind(1, static_cast<std::int64_t>(*subu));
-    else q.bind(1);
+    bind_optional(q, 1, subu);
     q.bind(2, static_cast<std::int64_t>(num));
     q.exec();
 }

@@ -32,6 +32,17 @@ struct SubuRow {
     std::string id() const;
 };
 
+// The uid of a removed subu whose files may remain (its kept home above
+// all): no subu of another name gets it while the row lasts.
+struct RetiredUid {
+    std::uint32_t uid = 0;
+    std::string name;
+    std::string masu;
+    std::optional<std::uint32_t> masu_uid;  // the owner's uid then; none if the owner was gone
+    std::string home;
+    std::int64_t retired_at = 0;
+};
+
 // A WireGuard tunnel. Its private key (and preshared key) live in key files,
 // never here.
 struct WgRow {
@@ -81,10 +92,14 @@ public:
 
     void insert_subu(const SubuRow& row);
     void set_state(std::uint32_t num, RowState state);
-    void set_uid(std::uint32_t num, std::uint32_t uid);
     void set_network(std::uint32_t num, const std::string& state);
     void set_loopback(std::uint32_t num, const std::string& state);
     void delete_subu(std::uint32_t num);
+
+    std::vector<RetiredUid> retired_uids();
+    // Records `r`, replacing what was recorded for its uid.
+    void retire_uid(const RetiredUid& r);
+    void drop_retired_uid(std::uint32_t uid);
 
     std::optional<WgRow> wg_by_num(std::uint32_t num);
     // An id ("WG_3").

@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-
+#include <memory>
+#include <sstream>
 #include <vector>
 
 #include "core/errors.h"
@@ -23,6 +25,7 @@ namespace subu::system {
 namespace {
 
 // Exit codes shared by useradd(8), userdel(8), groupadd(8), groupdel(8).
+constexpr int exit_uid_in_use = 4;    // useradd: the uid given is taken
 constexpr int exit_name_in_use = 9;   // useradd/groupadd: the name is taken
 constexpr int exit_no_such = 6;       // userdel/groupdel: it does not exist
 constexpr int exit_user_busy = 8;     // userdel: the user has running processes
@@ -47,6 +50,23 @@ ProcessResult run_logged(const std::vector<std::string>& argv) {
 }
 
 }  // namespace
+
+UidRange uid_range_from_login_defs(std::string_view text) {
+    UidRange r;
+    std::istringstream in{std::string(text)};
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string key, value;
+        if (!(words >> key >> value) || key.front() == '#') continue;
+        std::uint32_t n = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        if (ec != std::errc() || end != value.data() + value.size()) continue;
+        if (key == "UID_MIN") r.min = n;
+        if (key == "UID_MAX") r.max = n;
+    }
+    return r;
+}
 
 std::optional<UnixUser> ShadowAccounts::user(std::string_view name) {
     std::string n(name);
@@ -122,6 +142,43 @@ bool ShadowAccounts::has_processes(std::uint32_t uid) {
     return found;
 }
 
+UidRange ShadowAccounts::uid_range() {
+    std::ifstream in("/etc/login.defs");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return uid_range_from_login_defs(text.str());
+}
+
+std::set<std::uint32_t> ShadowAccounts::uids_in_use() {
+    std::set<std::uint32_t> out;
+    passwd pw{}, *got = nullptr;
+    std::vector<char> buf(16384);
+    setpwent();
+    int rc = 0;
+    while ((rc = getpwent_r(&pw, buf.data(), buf.size(), &got)) == 0 && got) out.insert(pw.pw_uid);
+    endpwent();
+    if (rc != 0 && rc != ENOENT) throw_errno(rc, "list the users");
+    return out;
+}
+
+std::set<std::uint32_t> ShadowAccounts::entry_owners(const std::string& dir) {
+    std::set<std::uint32_t> out;
+    struct Closer {
+        void operator()(DIR* d) const { closedir(d); }
+    };
+    std::unique_ptr<DIR, Closer> d(opendir(dir.c_str()));
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR) return out;
+        throw_errno("list " + dir);
+    }
+    while (dirent* e = readdir(d.get())) {
+        if (!std::strcmp(e->d_name, ".") || !std::strcmp(e->d_name, "..")) continue;
+        struct stat st{};
+        if (fstatat(dirfd(d.get()), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) out.insert(st.st_uid);
+    }
+    return out;
+}
+
 void ShadowAccounts::add_group(std::string_view name) {
     auto r = run_logged({"/usr/sbin/groupadd", "--", std::string(name)});
     if (r.exit_code == exit_name_in_use)
@@ -144,14 +201,21 @@ UnixUser ShadowAccounts::add_user(const NewUser& u) {
     if (!u.supplementary_group.empty()) argv.insert(argv.end(), {"--groups", u.supplementary_group});
     if (!u.shell.empty()) argv.insert(argv.end(), {"--shell", u.shell});
     if (!u.comment.empty()) argv.insert(argv.end(), {"--comment", u.comment});
+    if (u.uid) argv.insert(argv.end(), {"--uid", std::to_string(*u.uid)});
     argv.insert(argv.end(), {"--", u.name});
     auto r = run_logged(argv);
     if (r.exit_code == exit_name_in_use)
         throw Exists("A Unix user named \"" + u.name + "\" already exists.");
+    if (r.exit_code == exit_uid_in_use && u.uid)
+        throw Busy("The uid " + std::to_string(*u.uid) + " chosen for " + u.name +
+                   " was taken by another user meanwhile; make the subu again.");
     if (r.exit_code != 0)
         throw Failed("Could not add the Unix user " + u.name + ": useradd failed, " + tool_said(r));
     auto made = user(u.name);
     if (!made) throw Failed("useradd reported success but the user " + u.name + " cannot be looked up.");
+    if (u.uid && made->uid != *u.uid)
+        throw Failed("useradd made " + u.name + " with uid " + std::to_string(made->uid) + " instead of " +
+                     std::to_string(*u.uid) + ".");
     return *made;
 }
 

@@ -115,6 +115,29 @@ check_output "and the subu stays" 'Thomas_local' in_box subu list
 rm -f /tmp/subu-e2e-busy.$$
 in_box pkill -u Thomas_US || true
 
+echo "# a freed uid goes to no other owner"
+as_thomas() { in_box runuser -u Thomas -- "$@"; }
+check_output "Thomas makes Thomas_Sec" 'Thomas_Sec$' as_thomas subu make Thomas Sec
+sec_uid=$(in_box id -u Thomas_Sec)
+check "Thomas_Sec keeps a secret only it may read" as_thomas subu exec Thomas_Sec -- sh -c 'echo thomas-secret > ~/secret.txt && chmod 600 ~/secret.txt'
+check_output "Thomas removes Thomas_Sec, its home kept" 'home directory is kept' as_thomas subu remove Thomas_Sec
+check_output "the secret still belongs to the freed uid" "^$sec_uid 600\$" in_box stat -c '%u %a' /home/Thomas_Sec/secret.txt
+# What useradd alone would do: one above the highest uid in use, the freed one.
+check_output "useradd alone would hand the freed uid out again" "^$sec_uid\$" in_box sh -c '
+  awk -F: '\''$3 >= 1000 && $3 <= 60000 && $3 > m { m = $3 } END { print m + 1 }'\'' /etc/passwd'
+check_output "Mallory makes Mallory_Spy" 'Mallory_Spy$' as_mallory subu make Mallory Spy
+spy_uid=$(in_box id -u Mallory_Spy)
+if [[ -n $spy_uid && $spy_uid != "$sec_uid" ]]; then ok "Mallory_Spy gets another uid ($spy_uid, not $sec_uid)"
+else not_ok "Mallory_Spy gets another uid" "Mallory_Spy has uid '$spy_uid', Thomas_Sec had $sec_uid"; fi
+check_fails "subu exec Mallory_Spy cannot read Thomas's secret" 1 'Permission denied' as_mallory subu exec Mallory_Spy -- cat /home/Thomas_Sec/secret.txt
+check_output "Thomas makes Thomas_Sec again" 'Thomas_Sec$' as_thomas subu make Thomas Sec
+check_output "it has its old uid back" "^$sec_uid\$" in_box id -u Thomas_Sec
+check_output "and Thomas reads his secret through subu exec" '^thomas-secret$' as_thomas subu exec Thomas_Sec -- cat /home/Thomas_Sec/secret.txt
+check "a purge frees the uid for good" in_box sh -c 'subu remove --purge Thomas_Sec >/dev/null && subu remove --purge Mallory_Spy >/dev/null &&
+  [ "$(sqlite3 /var/lib/subu/subu.db "SELECT count(*) FROM retired_uid WHERE name = '\''Thomas_Sec'\''")" = 1 ] &&
+  subu make Mallory Spy >/dev/null && [ "$(id -u Mallory_Spy)" = '"$sec_uid"' ] &&
+  [ "$(sqlite3 /var/lib/subu/subu.db "SELECT count(*) FROM retired_uid")" = 0 ] && subu remove --purge Mallory_Spy >/dev/null'
+
 echo "# boot integration: slices, units, network up and down"
 lo_state() { in_box ip netns exec "$1" ip -o link show lo; }
 check_output "make started the namespace unit" '^active$' in_box systemctl is-active subu-netns@Thomas_US.service

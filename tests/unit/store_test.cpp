@@ -119,3 +119,18 @@ TEST_F(AStore, KeepsMetaValues) {
     s.delete_meta("k");
     EXPECT_FALSE(s.meta("k"));
 }
+
+TEST_F(AStore, KeepsRetiredUidsOnePerUid) {
+    Store s(path);
+    s.retire_uid({1002, "Thomas_Sec", "Thomas", 1000u, "/home/Thomas_Sec", 7});
+    s.retire_uid({1003, "Thomas_Old", "Thomas", std::nullopt, "/home/Thomas_Old", 8});
+    s.retire_uid({1002, "Thomas_Sec", "Thomas", 1000u, "/home/Thomas_Sec", 9});
+    auto all = s.retired_uids();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].uid, 1002u);
+    EXPECT_EQ(all[0].masu_uid, 1000u);
+    EXPECT_EQ(all[0].retired_at, 9);
+    EXPECT_EQ(all[1].masu_uid, std::nullopt);
+    s.drop_retired_uid(1002);
+    EXPECT_EQ(s.retired_uids().size(), 1u);
+}

@@ -24,7 +24,6 @@ public:
     std::set<std::string> paths;
     std::string fail_add_user_named;  // add_user of this name fails after nothing was made
     bool fail_remove_user_busy = false;
-    std::uint32_t next_uid = 2000;
 
     std::optional<system::UnixUser> user(std::string_view n) override {
         auto it = users.find(std::string(n));
@@ -46,20 +45,46 @@ public:
     }
     void adopt_tree(const std::string& p, std::uint32_t uid, std::uint32_t) override { owners[p] = uid; }
     bool has_processes(std::uint32_t uid) override { return busy_uids.count(uid) > 0; }
+    system::UidRange range;
+    std::set<std::uint32_t> taken_meanwhile;
+    system::UidRange uid_range() override { return range; }
+    std::set<std::uint32_t> uids_in_use() override {
+        std::set<std::uint32_t> out;
+        for (auto& [n, u] : users) out.insert(u.uid);
+        return out;
+    }
+    std::set<std::uint32_t> entry_owners(const std::string& dir) override {
+        std::set<std::uint32_t> out;
+        for (auto& p : paths)
+            if (std::filesystem::path(p).parent_path() == dir) out.insert(*path_owner(p));
+        return out;
+    }
+    // What useradd picks when it is not given a uid: one above the highest in use.
+    std::uint32_t useradds_pick() {
+        std::uint32_t top = range.min - 1;
+        for (auto u : uids_in_use())
+            if (u >= range.min && u <= range.max) top = std::max(top, u);
+        return top + 1;
+    }
     void add_group(std::string_view n) override { groups.insert(std::string(n)); }
     void remove_group(std::string_view n) override { groups.erase(std::string(n)); }
     system::UnixUser add_user(const system::NewUser& nu) override {
         if (nu.name == fail_add_user_named) throw Failed("useradd failed (injected)");
-        system::UnixUser u{nu.name, next_uid++, nu.primary_gid, nu.home, nu.shell};
+        if (nu.uid && (user_by_uid(*nu.uid) || taken_meanwhile.count(*nu.uid))) throw Busy("useradd: UID " + std::to_string(*nu.uid) + " is not unique");
+        system::UnixUser u{nu.name, nu.uid ? *nu.uid : useradds_pick(), nu.primary_gid, nu.home, nu.shell};
         users[nu.name] = u;
-        paths.insert(nu.home);
+        // useradd leaves an existing home's owner as it is.
+        if (paths.insert(nu.home).second) owners[nu.home] = u.uid;
         return u;
     }
     void remove_user(std::string_view n, bool purge) override {
         if (fail_remove_user_busy) throw Busy("busy (injected)");
         auto it = users.find(std::string(n));
         if (it == users.end()) return;
-        if (purge) paths.erase(it->second.home);
+        if (purge) {
+            paths.erase(it->second.home);
+            owners.erase(it->second.home);
+        }
         users.erase(it);
     }
 };
@@ -216,6 +241,15 @@ TEST_F(TheSubuService, KeepsTheHomeOnRemoveUnlessPurged) {
     EXPECT_TRUE(units.did("stop subu-Thomas-US.slice"));
     service->remove(root, "subu_2", true);
     EXPECT_FALSE(accounts.paths.count("/home/Thomas_EU"));
+}
+
+TEST_F(TheSubuService, KeepsTheSharedGroupWhileAKeptHomeMayHoldItsFiles) {
+    service->make(root, {"Thomas", "US"});
+    service->remove(root, "Thomas_US", false);
+    EXPECT_TRUE(accounts.groups.count("Thomas-incommon")) << "its gid must go to no other person's group";
+    accounts.paths.erase("/home/Thomas_US");  // root removed the kept home
+    service->make(root, {"Thomas", "EU"});
+    service->remove(root, "Thomas_EU", true);
     EXPECT_FALSE(accounts.groups.count("Thomas-incommon")) << "the last subu takes the group it made";
 }
 
@@ -270,7 +304,7 @@ TEST_F(TheSubuService, UndoesAMakeThatACrashInterrupted) {
     r.masu = "Thomas";
     r.state = store::RowState::Creating;
     store->insert_subu(r);
-    accounts.add_user({"Thomas_US", 1000, "Thomas-incommon", "/home/Thomas_US", "/bin/sh", ""});
+    accounts.add_user({"Thomas_US", 1000, "Thomas-incommon", "/home/Thomas_US", "/bin/sh", "", std::nullopt});
     auto done = service->recover();
     EXPECT_EQ(done.size(), 1u);
     EXPECT_EQ(snapshot(), before);
@@ -456,4 +490,175 @@ TEST_F(TheSubuService, GivesExecTheSubusUserHomeShellAndIsolation) {
     EXPECT_EQ(s.isolation, "quantum");
     EXPECT_THROW(service->exec_subject(mallory, "Thomas_US"), AccessDenied);
     EXPECT_THROW(service->exec_subject(thomas, "Thomas_XX"), NotFound);
+}
+
+TEST_F(TheSubuService, GivesAFreedUidToNoOtherOwnerWhileTheKeptHomeRemains) {
+    const auto sec = *service->make(thomas, {"Thomas", "Sec"}).uid;
+    accounts.paths.insert("/home/Thomas_Sec/secret.txt");
+    accounts.owners["/home/Thomas_Sec/secret.txt"] = sec;
+    service->remove(thomas, "Thomas_Sec", false);
+    ASSERT_EQ(accounts.useradds_pick(), sec) << "useradd alone would hand the freed uid out again";
+    const auto spy = *service->make(mallory, {"Mallory", "Spy"}).uid;
+    EXPECT_NE(spy, sec);
+    EXPECT_EQ(accounts.users["Mallory_Spy"].uid, spy);
+    EXPECT_EQ(accounts.owners["/home/Thomas_Sec"], sec) << "Thomas's home stays his subu's";
+    EXPECT_EQ(accounts.owners["/home/Thomas_Sec/secret.txt"], sec);
+    // And no other subu of Thomas's either: subus of one person are apart too.
+    EXPECT_NE(*service->make(thomas, {"Thomas", "Other"}).uid, sec);
+}
+
+TEST_F(TheSubuService, GivesTheOwnerHisHomeAndHisUidBackWhenHeMakesTheSubuAgain) {
+    const auto sec = *service->make(thomas, {"Thomas", "Sec"}).uid;
+    service->remove(thomas, "Thomas_Sec", false);
+    service->make(mallory, {"Mallory", "Spy"});
+    auto again = service->make(thomas, {"Thomas", "Sec"});
+    EXPECT_EQ(*again.uid, sec);
+    EXPECT_EQ(accounts.users["Thomas_Sec"].uid, sec);
+    EXPECT_EQ(accounts.owners["/home/Thomas_Sec"], sec);
+    EXPECT_EQ(store->subu_by_name("Thomas_Sec")->uid, sec);
+    EXPECT_TRUE(store->retired_uids().empty()) << "its files are its own again: the retirement lapsed";
+}
+
+TEST_F(TheSubuService, GivesANestedSubuItsUidBackAndNamesNeverCrossOwners) {
+    service->make(thomas, {"Thomas", "US"});
+    const auto rabbit = *service->make(thomas, {"Thomas", "US", "Rabbit"}).uid;
+    service->remove(thomas, "Thomas_US_Rabbit", false);
+    // A name starts with its owner: Mallory can neither make Thomas's names
+    // nor reach them from her own tree.
+    auto before = snapshot();
+    EXPECT_THROW(service->make(mallory, {"Thomas", "US", "Rabbit"}), AccessDenied);
+    EXPECT_THROW(service->make(mallory, {"Thomas_US", "Rabbit"}), InvalidArgument);
+    EXPECT_EQ(snapshot(), before);
+    service->make(mallory, {"Mallory", "Thomas"});
+    auto hers = service->make(mallory, {"Mallory", "Thomas", "US"});
+    EXPECT_EQ(hers.name, "Mallory_Thomas_US");
+    EXPECT_NE(*hers.uid, rabbit);
+    EXPECT_EQ(*service->make(thomas, {"Thomas", "US", "Rabbit"}).uid, rabbit);
+}
+
+TEST_F(TheSubuService, ReusesAUidOnceNothingOfItsSubuIsLeft) {
+    const auto a = *service->make(thomas, {"Thomas", "A"}).uid;
+    service->remove(thomas, "Thomas_A", true);
+    EXPECT_EQ(*service->make(mallory, {"Mallory", "A"}).uid, a) << "a purged subu leaves nothing to protect";
+    service->remove(mallory, "Mallory_A", true);
+    const auto b = *service->make(thomas, {"Thomas", "B"}).uid;
+    service->remove(thomas, "Thomas_B", false);
+    accounts.paths.erase("/home/Thomas_B");  // root removed the kept home
+    EXPECT_EQ(*service->make(mallory, {"Mallory", "B"}).uid, b);
+    EXPECT_TRUE(store->retired_uids().empty());
+}
+
+TEST_F(TheSubuService, KeepsAPurgedSubusUidWhileItsFilesRemainElsewhere) {
+    const auto a = *service->make(thomas, {"Thomas", "A"}).uid;
+    accounts.paths.insert("/tmp/thomas-notes");
+    accounts.owners["/tmp/thomas-notes"] = a;
+    service->remove(thomas, "Thomas_A", true);
+    EXPECT_NE(*service->make(mallory, {"Mallory", "A"}).uid, a);
+    EXPECT_EQ(*service->make(thomas, {"Thomas", "A"}).uid, a) << "its own files are its own again";
+}
+
+TEST_F(TheSubuService, KeepsTheUidOfAHomeGivenToSomeoneElseFromTheOwnersNextSubu) {
+    // A kept home left over from a user removed outside subu, with no record:
+    // the uid that owns it is still nobody else's to get.
+    accounts.paths.insert("/home/Thomas_Old");
+    accounts.owners["/home/Thomas_Old"] = 1002;
+    EXPECT_NE(*service->make(mallory, {"Mallory", "Spy"}).uid, 1002u);
+}
+
+TEST_F(TheSubuService, RefusesAKeptHomeOfAnEarlierOwnerOfTheSameName) {
+    service->make(thomas, {"Thomas", "Sec"});
+    service->remove(thomas, "Thomas_Sec", false);
+    // Root removed the person Thomas; a new user of that name is someone else.
+    accounts.users["Thomas"] = {"Thomas", 1005, 1000, "/home/Thomas", "/bin/bash"};
+    auto before = snapshot();
+    const auto retired = store->retired_uids();
+    try {
+        service->make(root, {"Thomas", "Sec"});
+        ADD_FAILURE() << "made";
+    } catch (const Exists& e) {
+        EXPECT_NE(std::string(e.what()).find("earlier user Thomas (uid 1000)"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_EQ(store->retired_uids().size(), retired.size());
+}
+
+TEST_F(TheSubuService, RefusesAKeptHomeWhoseUidRootGaveToAnotherUser) {
+    const auto sec = *service->make(thomas, {"Thomas", "Sec"}).uid;
+    service->remove(thomas, "Thomas_Sec", false);
+    accounts.users["bob"] = {"bob", sec, 100, "/home/bob", "/bin/sh"};  // useradd by root
+    auto before = snapshot();
+    EXPECT_THROW(service->make(thomas, {"Thomas", "Sec"}), Exists);
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_NE(*service->make(mallory, {"Mallory", "Spy"}).uid, sec);
+}
+
+TEST_F(TheSubuService, SkipsAUidThatStillRunsProcesses) {
+    accounts.busy_uids.insert(1002);  // left by a user root removed
+    EXPECT_EQ(*service->make(thomas, {"Thomas", "A"}).uid, 1003u);
+}
+
+TEST_F(TheSubuService, SaysSoWhenEveryUidIsTaken) {
+    accounts.range = {1000, 1002};
+    service->make(thomas, {"Thomas", "A"});
+    auto before = snapshot();
+    EXPECT_THROW(service->make(thomas, {"Thomas", "B"}), Failed);
+    EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(TheSubuService, RecordsTheRetirementInTheSameCommitAsTheRemovingState) {
+    const auto sec = *service->make(thomas, {"Thomas", "Sec"}).uid;
+    // A manager killed right after the remove's first commit.
+    store->write([&] {
+        store->set_state(1, store::RowState::Removing);
+        store->retire_uid({sec, "Thomas_Sec", "Thomas", 1000u, "/home/Thomas_Sec", 1});
+    });
+    service->recover();
+    EXPECT_FALSE(accounts.users.count("Thomas_Sec"));
+    EXPECT_NE(*service->make(mallory, {"Mallory", "Spy"}).uid, sec);
+    EXPECT_EQ(*service->make(thomas, {"Thomas", "Sec"}).uid, sec);
+}
+
+TEST_F(TheSubuService, DropsTheRetirementWhenARemoveIsRefused) {
+    service->make(thomas, {"Thomas", "Sec"});
+    accounts.busy_uids.insert(accounts.users["Thomas_Sec"].uid);
+    EXPECT_THROW(service->remove(thomas, "Thomas_Sec", false), Busy);
+    EXPECT_TRUE(store->retired_uids().empty());
+    accounts.busy_uids.clear();
+    accounts.fail_remove_user_busy = true;
+    EXPECT_THROW(service->remove(thomas, "Thomas_Sec", false), Busy);
+    EXPECT_TRUE(store->retired_uids().empty());
+}
+
+TEST_F(TheSubuService, KeepsTheRetirementWhenAReMakeIsInterrupted) {
+    const auto sec = *service->make(thomas, {"Thomas", "Sec"}).uid;
+    service->remove(thomas, "Thomas_Sec", false);
+    // The re-make dies between useradd (which got the old uid) and ready.
+    units.fail = "subu-netns@Thomas_Sec.service";
+    EXPECT_THROW(service->make(thomas, {"Thomas", "Sec"}), Failed);
+    EXPECT_FALSE(accounts.users.count("Thomas_Sec"));
+    EXPECT_TRUE(accounts.paths.count("/home/Thomas_Sec"));
+    EXPECT_EQ(store->retired_uids().size(), 1u);
+    units.fail.clear();
+    EXPECT_NE(*service->make(mallory, {"Mallory", "Spy"}).uid, sec);
+    // And a crash at the same point, recovered at the next start.
+    store::SubuRow r;
+    r.num = 9;
+    r.name = "Thomas_Sec";
+    r.masu = "Thomas";
+    r.uid = sec;
+    r.home_kept = true;
+    r.state = store::RowState::Creating;
+    store->insert_subu(r);
+    accounts.add_user({"Thomas_Sec", 1000, "Thomas-incommon", "/home/Thomas_Sec", "/bin/sh", "", sec});
+    service->recover();
+    EXPECT_FALSE(accounts.users.count("Thomas_Sec"));
+    EXPECT_TRUE(accounts.paths.count("/home/Thomas_Sec"));
+    EXPECT_EQ(*service->make(thomas, {"Thomas", "Sec"}).uid, sec);
+}
+
+TEST_F(TheSubuService, LeavesNothingWhenTheChosenUidIsTakenBeforeUseradd) {
+    auto before = snapshot();
+    accounts.taken_meanwhile = {1002};  // root's own useradd, in between
+    EXPECT_THROW(service->make(thomas, {"Thomas", "A"}), Busy);
+    EXPECT_EQ(snapshot(), before);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -31,6 +32,9 @@ public:
     std::optional<std::uint32_t> path_owner(const std::string&) override { return std::nullopt; }
     void adopt_tree(const std::string&, std::uint32_t, std::uint32_t) override {}
     bool has_processes(std::uint32_t) override { return false; }
+    system::UidRange uid_range() override { return {}; }
+    std::set<std::uint32_t> uids_in_use() override { return {1000}; }
+    std::set<std::uint32_t> entry_owners(const std::string&) override { return {}; }
     void add_group(std::string_view) override {}
     void remove_group(std::string_view) override {}
     system::UnixUser add_user(const system::NewUser&) override { throw Failed("not here"); }
