@@ -1,5 +1,6 @@
 // Benchmark: socket()+close() in a subu's cgroup with the steering program attached, against the
-// same loop outside it, in one run (and in a nested subu, where the program runs twice). Root only.
+// same loop outside it, in one run (and in a nested subu, where the program runs twice); and what
+// the uid rule's programs cost a process whose uid is no subu's. Root only.
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,8 +53,9 @@ int main(int argc, char** argv) {
                          "Usage: subu-bench-steer [--rounds N] [--sockets N]\n"
                          "As root: loads the steering program (unpinned), makes the cgroups subu-bench-steer-PID\n"
                          "and .../nested with it attached and a network namespace with a TUN subu_9 in a child,\n"
-                         "and subu-bench-plain-PID without it, and removes them after. Rounds alternate outside /\n"
-                         "plain / in the subu / in the nested subu, on one CPU.\n");
+                         "subu-bench-steer-PID-uid with the uid rule's programs attached as links (as at the\n"
+                         "root), and subu-bench-plain-PID without any, and removes them after. Rounds alternate\n"
+                         "outside / plain / under the uid rule / in the subu / in the nested subu, on one CPU.\n");
             return 2;
         }
     }
@@ -61,7 +63,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "subu-bench-steer needs root.\n");
         return 1;
     }
-    subu::testing::SteerSandbox sandbox("subu-bench-steer", true);
+    subu::testing::SteerSandbox sandbox("subu-bench-steer", true, true);
+    // Subus' uids in the rule, none of them the benchmark's (root): it pays the lookup only.
+    {
+        subu::bpf::Uids uids(sandbox.program());
+        for (std::uint32_t uid = 10000; uid < 11000; ++uid) uids.close(uid);
+    }
     // A cgroup without the program beside it: what being in a cgroup of one's own costs.
     const std::string plain = sandbox.root() + "/subu-bench-plain-" + std::to_string(getpid());
     if (mkdir(plain.c_str(), 0755) < 0) {
@@ -87,7 +94,7 @@ int main(int argc, char** argv) {
         CPU_ZERO(&one);
         CPU_SET(sched_getcpu(), &one);
         sched_setaffinity(0, sizeof one, &one);
-        std::vector<double> outside, bare, inside, nested;
+        std::vector<double> outside, bare, uid_rule, inside, nested;
         loop_ns(per_round);  // warm up
         for (int r = 0; r < rounds; ++r) {
             using S = subu::testing::SteerSandbox;
@@ -95,6 +102,8 @@ int main(int argc, char** argv) {
             outside.push_back(loop_ns(per_round));
             if (auto err = S::join(plain); !err.empty()) return err;
             bare.push_back(loop_ns(per_round));
+            if (auto err = S::join(sandbox.uid_cgroup()); !err.empty()) return err;
+            uid_rule.push_back(loop_ns(per_round));
             if (auto err = S::join(sandbox.cgroup()); !err.empty()) return err;
             inside.push_back(loop_ns(per_round));
             if (auto err = S::join(sandbox.nested()); !err.empty()) return err;
@@ -102,18 +111,20 @@ int main(int argc, char** argv) {
         }
         subu::testing::SteerSandbox::join(sandbox.root());
         const double o = median(outside), b = o + paired(bare, outside), i = o + paired(inside, outside),
-                     n = o + paired(nested, outside);
-        char buf[768];
+                     n = o + paired(nested, outside), u = o + paired(uid_rule, outside);
+        char buf[1024];
         std::snprintf(buf, sizeof buf,
                       "| where | ns per socket()+close() | sockets per second | vs outside |\n"
                       "|---|---|---|---|\n"
                       "| outside any subu slice | %.0f | %.0f | - |\n"
                       "| a cgroup without the program | %.0f | %.0f | %+.1f%% (%+.0f ns) |\n"
+                      "| a cgroup with the uid rule, uid no subu's | %.0f | %.0f | %+.1f%% (%+.0f ns); vs the plain cgroup %+.0f ns |\n"
                       "| in a subu slice (program attached) | %.0f | %.0f | %+.1f%% (%+.0f ns) |\n"
                       "| in a nested subu (runs twice) | %.0f | %.0f | %+.1f%% (%+.0f ns) |\n"
                       "(%d rounds of %d UDP sockets each, alternating; outside: the median round; the others:\n"
                       "outside plus the median of their per-round differences to it)\n",
-                      o, 1e9 / o, b, 1e9 / b, (b / o - 1) * 100, b - o, i, 1e9 / i, (i / o - 1) * 100, i - o, n, 1e9 / n, (n / o - 1) * 100, n - o, rounds,
+                      o, 1e9 / o, b, 1e9 / b, (b / o - 1) * 100, b - o, u, 1e9 / u, (u / o - 1) * 100, u - o,
+                      paired(uid_rule, bare), i, 1e9 / i, (i / o - 1) * 100, i - o, n, 1e9 / n, (n / o - 1) * 100, n - o, rounds,
                       per_round);
         return buf;
     });

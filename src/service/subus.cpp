@@ -27,6 +27,37 @@ std::string_view checked_state(std::string_view state, const char* what) {
 
 }  // namespace
 
+bool Subus::on_uid_rule(const std::string& what, const std::function<void(system::UidRule&)>& step) {
+    if (!uid_rule_) return false;
+    try {
+        step(*uid_rule_);
+        return true;
+    } catch (const NotFound& e) {
+        // Nothing to keep: the rule comes with subu-bpf.service, which seeds
+        // it from the boot export and is followed by every namespace's step.
+        log::warning("The uid rule is not loaded, so " + what + " waits for it: " + e.what());
+        return false;
+    }
+}
+
+void Subus::converge_uid_rule() {
+    std::map<std::uint32_t, std::string> want;
+    for (const auto& r : store_.subus()) {
+        if (!r.uid) continue;
+        // Only a ready subu's uid goes into its namespace (when it is there);
+        // one half made or half removed is closed.
+        want[*r.uid] = r.state == store::RowState::Ready ? names::netns_name(r.num) : "";
+    }
+    try {
+        on_uid_rule("the uids of the subus", [&](system::UidRule& rule) {
+            for (const auto& d : rule.converge(want)) log::info("Uid rule: " + d, {{"SUBU_UID_RULE", d}});
+        });
+    } catch (const std::exception& e) {
+        log::error(std::string("Could not converge the uid rule; subu uids may be refused or placed as before: ") +
+                   e.what());
+    }
+}
+
 std::optional<std::uint32_t> Subus::owner_uid(const store::SubuRow& row) {
     auto u = accounts_.user(row.masu);
     if (!u) return std::nullopt;
@@ -129,6 +160,10 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         nu.comment = "subu " + row.id() + " of " + masu;
         auto made = accounts_.add_user(nu);
         user_made = true;
+        row.uid = made.uid;
+        // Before anything of the subu runs: its uid has no network until its
+        // namespace is up (subu-apply puts it there).
+        on_uid_rule("closing uid " + std::to_string(made.uid), [&](system::UidRule& r) { r.close(made.uid); });
         if (row.home_kept) accounts_.adopt_tree(home, made.uid, made.gid);
         store_.write([&] {
             store_.set_uid(row.num, made.uid);
@@ -194,6 +229,7 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
             stop_units(row);
         }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
+        if (row.uid) on_uid_rule("forgetting uid " + std::to_string(*row.uid), [&](system::UidRule& r) { r.forget(*row.uid); });
         drop_incommon_if_last(row.masu);
         store_.write([&] { store_.delete_subu(row.num); });
         if (was_ready) reload_units();
@@ -251,6 +287,16 @@ void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
                    "`) and remove it again.");
     stop_units(row);
     accounts_.remove_user(row.name, purge_home);
+    // After the user: a later user given the same uid is nobody's subu.
+    if (row.uid) {
+        try {
+            on_uid_rule("forgetting uid " + std::to_string(*row.uid), [&](system::UidRule& r) { r.forget(*row.uid); });
+        } catch (const std::exception& e) {
+            log::error("Could not take uid " + std::to_string(*row.uid) + " of " + row.name +
+                           " out of the uid rule (the next start does): " + e.what(),
+                       {{"SUBU_NAME", row.name}});
+        }
+    }
     drop_incommon_if_last(row.masu);
     store_.write([&] { store_.delete_subu(row.num); });
 }
@@ -343,6 +389,7 @@ std::vector<std::string> Subus::recover() {
         }
     }
     for (const auto& d : done) log::info("Recovery " + d);
+    converge_uid_rule();
     return done;
 }
 
