@@ -58,6 +58,17 @@ void Subus::converge_uid_rule() {
     }
 }
 
+void Subus::forget_uid(const store::SubuRow& row) {
+    if (!row.uid) return;
+    try {
+        on_uid_rule("forgetting uid " + std::to_string(*row.uid), [&](system::UidRule& r) { r.forget(*row.uid); });
+    } catch (const std::exception& e) {
+        log::error("Could not take uid " + std::to_string(*row.uid) + " of " + row.name +
+                       " out of the uid rule (the manager's next start does): " + e.what(),
+                   {{"SUBU_NAME", row.name}});
+    }
+}
+
 std::optional<std::uint32_t> Subus::owner_uid(const store::SubuRow& row) {
     auto u = accounts_.user(row.masu);
     if (!u) return std::nullopt;
@@ -229,7 +240,7 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
             stop_units(row);
         }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
-        if (row.uid) on_uid_rule("forgetting uid " + std::to_string(*row.uid), [&](system::UidRule& r) { r.forget(*row.uid); });
+        forget_uid(row);
         drop_incommon_if_last(row.masu);
         store_.write([&] { store_.delete_subu(row.num); });
         if (was_ready) reload_units();
@@ -287,16 +298,7 @@ void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
                    "`) and remove it again.");
     stop_units(row);
     accounts_.remove_user(row.name, purge_home);
-    // After the user: a later user given the same uid is nobody's subu.
-    if (row.uid) {
-        try {
-            on_uid_rule("forgetting uid " + std::to_string(*row.uid), [&](system::UidRule& r) { r.forget(*row.uid); });
-        } catch (const std::exception& e) {
-            log::error("Could not take uid " + std::to_string(*row.uid) + " of " + row.name +
-                           " out of the uid rule (the next start does): " + e.what(),
-                       {{"SUBU_NAME", row.name}});
-        }
-    }
+    forget_uid(row);
     drop_incommon_if_last(row.masu);
     store_.write([&] { store_.delete_subu(row.num); });
 }

@@ -87,6 +87,9 @@ private:
     // One step on the uid rule; false when the rule is not loaded (logged).
     bool on_uid_rule(const std::string& what, const std::function<void(system::UidRule&)>& step);
     void converge_uid_rule();
+    // Called after the user is gone, so a later user given the same uid is
+    // nobody's subu; a failure is logged (the next start converges).
+    void forget_uid(const store::SubuRow& row);
 
     store::Store& store_;
     system::Accounts& accounts_;

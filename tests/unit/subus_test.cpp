@@ -467,8 +467,10 @@ public:
     std::map<std::uint32_t, std::string> entries;  // uid -> namespace name, "" closed
     bool loaded = true;
     bool user_existed_at_forget = false;
+    bool refuse_close = false;  // as the map refuses a uid it cannot hold
     void close(std::uint32_t uid) override {
         check();
+        if (refuse_close) throw InvalidArgument("uid " + std::to_string(uid) + " is beyond what the uid rule holds (injected).");
         units_.calls.push_back("uid close " + std::to_string(uid));
         entries[uid] = "";
     }
@@ -542,4 +544,13 @@ TEST_F(TheSubuServiceWithTheUidRule, MakesAndRemovesAsBeforeWhenTheRuleIsNotLoad
     service->recover();
     service->remove(root, "Thomas_US", false);
     EXPECT_TRUE(store->subus().empty());
+}
+
+TEST_F(TheSubuServiceWithTheUidRule, UndoesAMakeWhoseUidTheRuleCannotHold) {
+    auto before = snapshot();
+    rule.refuse_close = true;
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), InvalidArgument);
+    EXPECT_EQ(snapshot(), before);
+    for (const auto& c : units.calls) EXPECT_NE(c.rfind("start ", 0), 0u) << "nothing of the subu starts: " << c;
+    EXPECT_TRUE(rule.entries.empty());
 }
