@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Socket steering for subus: attached to every subu slice, it pins each IPv4/IPv6 socket
- * to the tunnel of the subu whose network namespace the socket is made in. */
+/* Socket steering for subus. The steer_* programs, attached to every subu slice, pin each
+ * IPv4/IPv6 socket to the tunnel of the subu whose network namespace the socket is made in.
+ * The uid_* programs, attached once at the root of the cgroup hierarchy, do the same for
+ * every process whose uid is a subu's, wherever it runs, and refuse its sockets anywhere
+ * but in that subu's own namespace. */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
@@ -46,27 +49,71 @@ static __always_inline struct subu_steer *entry_of(void *ctx)
     return bpf_map_lookup_elem(&subu_steer, &cookie);
 }
 
-static __always_inline int steered(const struct subu_steer *s)
+/* Keyed by the real uid (bpf_get_current_uid_gid reports it as the initial user
+ * namespace sees it, so a user namespace of the process's own changes nothing). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, SUBU_UID_SLOTS);
+    __type(key, __u32);
+    __type(value, struct subu_uid);
+    __uint(pinning, LIBBPF_PIN_BY_NAME);
+} subu_uid SEC(".maps");
+
+/* The uid rule's entry of the calling process, or 0 when its uid is no subu's:
+ * for every other process of the host, this lookup is all the uid programs do. */
+static __always_inline struct subu_uid *subu_of_caller(void)
 {
-    return !s || (s->flags & SUBU_STEER_ON);
+    __u32 uid = (__u32)bpf_get_current_uid_gid();
+    struct subu_uid *u = bpf_map_lookup_elem(&subu_uid, &uid);
+    return u && (u->flags & SUBU_UID_SUBU) ? u : 0;
 }
 
-/* No entry (a namespace we do not know) or a tunnel that is down: lo, so loopback
- * keeps working and nothing else is reachable. */
+/* Whether the socket lives in the namespace the subu's uid belongs in. */
+static __always_inline int at_home(void *ctx, const struct subu_uid *u)
+{
+    return u->netns && bpf_get_netns_cookie(ctx) == u->netns;
+}
+
+static __always_inline int is_inet(__u32 family)
+{
+    return family == AF_INET || family == AF_INET6;
+}
+
+/* A tunnel that is down: lo, so loopback keeps working and nothing else is reachable. */
 static __always_inline __u32 target_of(const struct subu_steer *s)
 {
-    return s && s->ifindex ? s->ifindex : SUBU_STEER_LOOPBACK;
+    return s->ifindex ? s->ifindex : SUBU_STEER_LOOPBACK;
+}
+
+/* A new inet socket: pinned as its namespace's entry says. A namespace with no
+ * entry is no subu's (the host's, or one made inside a subu): refused. */
+static __always_inline int steer_new(struct bpf_sock *sk)
+{
+    struct subu_steer *s = entry_of(sk);
+    if (!s)
+        return 0;
+    if (s->flags & SUBU_STEER_ON)
+        sk->bound_dev_if = target_of(s);
+    return 1;
 }
 
 SEC("cgroup/sock_create")
 int steer_sock_create(struct bpf_sock *sk)
 {
-    if (sk->family != AF_INET && sk->family != AF_INET6)
+    if (!is_inet(sk->family))
         return 1;
-    struct subu_steer *s = entry_of(sk);
-    if (steered(s))
-        sk->bound_dev_if = target_of(s);
-    return 1;
+    return steer_new(sk);
+}
+
+/* Runs after the slice's copies (deepest cgroup first), for the same socket in
+ * the same namespace, so it pins it where they did. */
+SEC("cgroup/sock_create")
+int uid_sock_create(struct bpf_sock *sk)
+{
+    struct subu_uid *u = subu_of_caller();
+    if (!u || !is_inet(sk->family))
+        return 1;
+    return at_home(sk, u) && steer_new(sk);
 }
 
 /* The device a sock_addr hook's socket is bound to, read once: clang would otherwise
@@ -163,13 +210,16 @@ static __always_inline int may_leave(struct bpf_sock_addr *ctx, const struct sub
     __u32 bound;
     if (!bound_dev_of(ctx, &bound))
         return 0;
-    return s && s->ifindex && bound == s->ifindex;
+    return s->ifindex && bound == s->ifindex;
 }
 
+/* A socket in a namespace with no entry is refused; with steering off, left alone. */
 static __always_inline int leave4(struct bpf_sock_addr *ctx)
 {
     struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
+    if (!s)
+        return 0;
+    if (!(s->flags & SUBU_STEER_ON))
         return 1;
     return may_leave(ctx, s, is_loopback4(ctx->user_ip4) && !forward4(ctx, s));
 }
@@ -177,7 +227,9 @@ static __always_inline int leave4(struct bpf_sock_addr *ctx)
 static __always_inline int leave6(struct bpf_sock_addr *ctx)
 {
     struct subu_steer *s = entry_of(ctx);
-    if (!steered(s))
+    if (!s)
+        return 0;
+    if (!(s->flags & SUBU_STEER_ON))
         return 1;
     __u32 a[4];
     load6(ctx, a);
@@ -196,14 +248,49 @@ int steer_sendmsg4(struct bpf_sock_addr *ctx) { return leave4(ctx); }
 SEC("cgroup/sendmsg6")
 int steer_sendmsg6(struct bpf_sock_addr *ctx) { return leave6(ctx); }
 
-/* A process in the subu may not move its sockets to another device (EPERM). */
-SEC("cgroup/setsockopt")
-int steer_setsockopt(struct bpf_sockopt *ctx)
+/* A subu's uid uses a socket only in its own namespace, whoever made the socket
+ * (one passed to it from outside is refused too). */
+static __always_inline int uid_leave(struct bpf_sock_addr *ctx, int v6)
+{
+    struct subu_uid *u = subu_of_caller();
+    return !u || (at_home(ctx, u) && (v6 ? leave6(ctx) : leave4(ctx)));
+}
+
+SEC("cgroup/connect4")
+int uid_connect4(struct bpf_sock_addr *ctx) { return uid_leave(ctx, 0); }
+
+SEC("cgroup/connect6")
+int uid_connect6(struct bpf_sock_addr *ctx) { return uid_leave(ctx, 1); }
+
+SEC("cgroup/sendmsg4")
+int uid_sendmsg4(struct bpf_sock_addr *ctx) { return uid_leave(ctx, 0); }
+
+SEC("cgroup/sendmsg6")
+int uid_sendmsg6(struct bpf_sock_addr *ctx) { return uid_leave(ctx, 1); }
+
+/* Moving an inet socket to another device (SO_BINDTODEVICE, SO_BINDTOIFINDEX):
+ * allowed only where steering is off, in a subu's namespace (`home`). */
+static __always_inline int may_rebind(struct bpf_sockopt *ctx, int home)
 {
     if (ctx->level != SOL_SOCKET || (ctx->optname != SO_BINDTODEVICE && ctx->optname != SO_BINDTOIFINDEX))
         return 1;
     struct bpf_sock *sk = ctx->sk;
-    if (!sk || (sk->family != AF_INET && sk->family != AF_INET6))
+    if (!sk || !is_inet(sk->family))
         return 1;
-    return !steered(entry_of(ctx));
+    if (!home)
+        return 0;
+    struct subu_steer *s = entry_of(ctx);
+    return s && !(s->flags & SUBU_STEER_ON);
+}
+
+/* A process in the subu may not move its sockets to another device (EPERM). */
+SEC("cgroup/setsockopt")
+int steer_setsockopt(struct bpf_sockopt *ctx) { return may_rebind(ctx, 1); }
+
+/* Loaded only where the kernel lets sockopt programs ask for the uid. */
+SEC("cgroup/setsockopt")
+int uid_setsockopt(struct bpf_sockopt *ctx)
+{
+    struct subu_uid *u = subu_of_caller();
+    return !u || may_rebind(ctx, at_home(ctx, u));
 }

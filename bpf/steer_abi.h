@@ -1,4 +1,5 @@
-/* The data the steering program and subu's user space share: one map entry per subu network namespace. */
+/* The data the steering program and subu's user space share: one map entry per subu network
+ * namespace, and one per subu uid. */
 #ifndef SUBU_STEER_ABI_H
 #define SUBU_STEER_ABI_H
 
@@ -30,6 +31,20 @@ struct subu_steer_slot {
     struct subu_steer steer;
     __u32 pad;
     __u64 cookie;
+};
+
+/* The uid rule: which namespace each subu's uid belongs in. An array indexed by
+ * the uid (its real uid as the initial user namespace sees it), so the lookup
+ * every process of the host pays is an inlined bounds check and a load, not a
+ * hash; subu uids are below SUBU_UID_SLOTS (the manager refuses a make that got
+ * a larger one). A slot whose flags lack SUBU_UID_SUBU is no subu's: untouched. */
+#define SUBU_UID_SLOTS 65536u
+#define SUBU_UID_SUBU 1u
+
+struct subu_uid {
+    __u64 netns;  /* the cookie of the subu's namespace; 0 = closed (refused everywhere) */
+    __u32 flags;  /* SUBU_UID_* */
+    __u32 pad;
 };
 
 #endif

@@ -1,11 +1,14 @@
 // subu-apply: the idempotent steps subu's units run (ExecStart=/ExecStop=/ExecReload=).
 #include <net/if.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <algorithm>
 #include <vector>
@@ -14,6 +17,8 @@
 #include "bpf/steering.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "export/export.h"
+#include "export/parse.h"
 #include "names/names.h"
 #include "reconcile/converge.h"
 #include "reconcile/steer.h"
@@ -58,11 +63,15 @@ Verbs:
   steer        the subu's entry in the socket steering map: its options
                (steer_enabled, local_forwarding) and its tunnel subu_<N> for
                the attached WG_N as found in its namespace, or none (fail
-               closed); netns-up and up do this step too, netns-down forgets
-               the entry. Run it when the tunnel comes up, changes or goes down.
-  bpf-load     load the socket steering program and pin it with its map
-               under /sys/fs/bpf/subu/ (subu-bpf.service); a program already
-               pinned with the same code is kept
+               closed); and its uid's entry in the uid rule: this namespace.
+               netns-up and up do this step too, netns-down forgets the
+               namespace's entry and closes the uid's. Run it when the tunnel
+               comes up, changes or goes down.
+  bpf-load     load the socket steering program and pin it with its maps
+               under /sys/fs/bpf/subu/ (subu-bpf.service), attach the uid rule
+               at the root of the cgroup hierarchy (links pinned there too),
+               and close the uid of every subu in /etc/subu/subus that has no
+               entry yet; a program already pinned with the same code is kept
 
 Exit status 0 when the subu is as wanted, 1 when a step failed (the message
 says which and why), 2 for bad usage or an instance that names no subu;
@@ -144,7 +153,7 @@ std::string describe(const subu::bpf::Entry& e, const std::string& tunnel) {
 }
 
 // The subu's steering entry as the store wants it, with its tunnel as the
-// kernel has it; returns what it changed ("" for nothing).
+// kernel has it, and its uid in this namespace; returns what it changed ("" for nothing).
 std::string steer(subu::store::Store& store, const subu::store::SubuRow& row, const std::string& ns_path) {
     auto wg = store.wg_of_subu(row.num);
     const std::string tunnel = wg ? subu::reconcile::tunnel_name(*wg) : "";
@@ -153,20 +162,60 @@ std::string steer(subu::store::Store& store, const subu::store::SubuRow& row, co
     // Loopback routes first: a socket bound to the tunnel needs them for 127/8 and ::1.
     if (want.ifindex) subu::bpf::route_loopback_over(ns_path, want.ifindex);
     subu::bpf::Steering map;
-    if (map.get(ns_path) == want) return "";
-    map.put(ns_path, want);
-    return describe(want, tunnel);
+    std::string did;
+    if (!(map.get(ns_path) == want)) {
+        map.put(ns_path, want);
+        did = describe(want, tunnel);
+    }
+    // The uid after the entry: it may use only what the entry allows.
+    if (row.uid) {
+        subu::bpf::Uids uids;
+        const std::uint64_t cookie = subu::bpf::netns_cookie(ns_path);
+        if (uids.get(*row.uid) != cookie) {
+            uids.put(*row.uid, cookie);
+            did += (did.empty() ? "" : ", ") + std::string("uid ") + std::to_string(*row.uid) + " in its namespace";
+        }
+    }
+    return did;
+}
+
+// The uids of the subus in the boot export: their Unix users'.
+std::vector<std::uint32_t> export_uids(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return {};
+    std::stringstream text;
+    text << in.rdbuf();
+    std::vector<std::uint32_t> uids;
+    for (const auto& row : subu::exporting::parse_export(text.str()).rows)
+        if (const passwd* pw = getpwnam(row.name.c_str())) uids.push_back(pw->pw_uid);
+    return uids;
+}
+
+// From boot on a subu's uid is refused until its namespace puts it there.
+std::string seed_uids() {
+    std::string closed;
+    subu::bpf::Uids uids;
+    for (const auto uid : export_uids(subu::exporting::default_path)) {
+        try {
+            if (uids.seed(uid)) closed += (closed.empty() ? "" : ", ") + std::to_string(uid);
+        } catch (const subu::InvalidArgument& e) {
+            subu::log::error(std::string("a subu's uid is outside the uid rule: ") + e.what(),
+                             {{"SUBU_APPLY_VERB", "bpf-load"}});
+        }
+    }
+    return closed.empty() ? "" : "; uids closed: " + closed;
 }
 
 int load_bpf() {
     try {
         const auto started = std::chrono::steady_clock::now();
         auto pinned = subu::bpf::load_and_pin();
+        const std::string seeded = seed_uids();
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
         std::string did;
         for (const auto& p : pinned) did += (did.empty() ? "" : ", ") + p;
         subu::log::info("socket steering program " + (did.empty() ? "already pinned" : "pinned: " + did) + " under " +
-                            std::string(subu::bpf::default_pin_dir) + " (" + std::to_string(us) + " us)",
+                            std::string(subu::bpf::default_pin_dir) + seeded + " (" + std::to_string(us) + " us)",
                         {{"SUBU_APPLY_VERB", "bpf-load"}, {"SUBU_APPLY_USEC", std::to_string(us)}});
         return 0;
     } catch (const std::exception& e) {
@@ -306,10 +355,18 @@ int main(int argc, char** argv) {
         const auto converging = std::chrono::steady_clock::now();
         std::string did;
         if (verb == "netns-down" && netns.exists(ns)) {
-            // The entry is keyed by the namespace, which is about to go.
+            // The entry is keyed by the namespace, which is about to go; the
+            // uid has nowhere to be until it is back.
+            try {
+                if (row->uid) {
+                    subu::bpf::Uids().close(*row->uid);
+                    did = "uid closed";
+                }
+            } catch (const subu::NotFound&) {
+            }
             try {
                 subu::bpf::Steering(std::string(subu::bpf::default_pin_dir)).forget(ns_path);
-                did = "steering forgotten";
+                did += (did.empty() ? "" : ", ") + std::string("steering forgotten");
             } catch (const subu::NotFound&) {
             }
         }

@@ -50,10 +50,15 @@ void quiet_libbpf() {
     (void)once;
 }
 
-bpf_program* program_of(steer_bpf* skel, std::string_view hook) {
-    for (const auto& h : hooks())
+bpf_program* program_in(steer_bpf* skel, const std::vector<Hook>& set, std::string_view hook) {
+    for (const auto& h : set)
         if (h.name == hook) return bpf_object__find_program_by_name(skel->obj, std::string(h.program).c_str());
     throw InvalidArgument("There is no steering hook \"" + std::string(hook) + "\".");
+}
+
+// Whether sockopt programs may call bpf_get_current_uid_gid on this kernel.
+bool sockopt_knows_uid() {
+    return libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SOCKOPT, BPF_FUNC_get_current_uid_gid, nullptr) == 1;
 }
 
 std::string prog_tag(int fd) {
@@ -70,6 +75,18 @@ std::uint32_t prog_id(int fd) {
     return info.id;
 }
 
+// The tag of the program a link runs, "" when it cannot tell.
+std::string link_prog_tag(int link) {
+    bpf_link_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(link, &info, &len) < 0) return {};
+    const int prog = bpf_prog_get_fd_by_id(info.prog_id);
+    if (prog < 0) return {};
+    std::string tag = prog_tag(prog);
+    close(prog);
+    return tag;
+}
+
 void ensure_dir(const std::string& dir) {
     if (mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST) throw_errno("make " + dir);
 }
@@ -83,6 +100,28 @@ const std::vector<Hook>& hooks() {
         {"sendmsg6", "steer_sendmsg6"},       {"setsockopt", "steer_setsockopt"},
     };
     return all;
+}
+
+const std::vector<Hook>& uid_hooks() {
+    static const std::vector<Hook> all = [] {
+        std::vector<Hook> v = {
+            {"sock_create", "uid_sock_create"}, {"connect4", "uid_connect4"}, {"connect6", "uid_connect6"},
+            {"sendmsg4", "uid_sendmsg4"},       {"sendmsg6", "uid_sendmsg6"},
+        };
+        if (sockopt_knows_uid()) v.push_back({"setsockopt", "uid_setsockopt"});
+        return v;
+    }();
+    return all;
+}
+
+bpf_attach_type attach_type(std::string_view hook) {
+    if (hook == "sock_create") return BPF_CGROUP_INET_SOCK_CREATE;
+    if (hook == "connect4") return BPF_CGROUP_INET4_CONNECT;
+    if (hook == "connect6") return BPF_CGROUP_INET6_CONNECT;
+    if (hook == "sendmsg4") return BPF_CGROUP_UDP4_SENDMSG;
+    if (hook == "sendmsg6") return BPF_CGROUP_UDP6_SENDMSG;
+    if (hook == "setsockopt") return BPF_CGROUP_SETSOCKOPT;
+    throw InvalidArgument("There is no steering hook \"" + std::string(hook) + "\".");
 }
 
 bool Peer::operator==(const Peer& o) const {
@@ -195,8 +234,12 @@ Program::Program(const std::string& pin_dir) : impl_(std::make_unique<Impl>()) {
     impl_->skel = steer_bpf__open_opts(&opts);
     if (!impl_->skel) throw_errno("open the steering program");
     if (pin_dir.empty() && (bpf_map__set_pin_path(impl_->skel->maps.subu_steer, nullptr) < 0 ||
-                            bpf_map__set_pin_path(impl_->skel->maps.subu_steer_cache, nullptr) < 0))
+                            bpf_map__set_pin_path(impl_->skel->maps.subu_steer_cache, nullptr) < 0 ||
+                            bpf_map__set_pin_path(impl_->skel->maps.subu_uid, nullptr) < 0))
         throw_errno("unpin the steering maps");
+    // The one program an older kernel's verifier would refuse (see uid_hooks()).
+    if (uid_hooks().size() < hooks().size() && bpf_program__set_autoload(impl_->skel->progs.uid_setsockopt, false) < 0)
+        throw_errno("leave the uid setsockopt program out");
     if (int err = steer_bpf__load(impl_->skel))
         throw_errno(-err, "load the steering program (the kernel's verifier refused it, or the pinned map " +
                               pin_dir + "/" + std::string(map_name) + " is of an older layout)");
@@ -207,9 +250,48 @@ Program::Program(Program&&) noexcept = default;
 
 int Program::map_fd() const { return bpf_map__fd(impl_->skel->maps.subu_steer); }
 int Program::cache_fd() const { return bpf_map__fd(impl_->skel->maps.subu_steer_cache); }
-int Program::prog_fd(std::string_view hook) const { return bpf_program__fd(program_of(impl_->skel, hook)); }
+int Program::uid_map_fd() const { return bpf_map__fd(impl_->skel->maps.subu_uid); }
+int Program::prog_fd(std::string_view hook) const { return bpf_program__fd(program_in(impl_->skel, hooks(), hook)); }
+int Program::uid_prog_fd(std::string_view hook) const {
+    for (const auto& h : uid_hooks())
+        if (h.name == hook) return bpf_program__fd(program_in(impl_->skel, uid_hooks(), hook));
+    return -1;
+}
 
-std::vector<std::string> load_and_pin(const std::string& pin_dir) {
+namespace {
+
+// The uid program of `hook` attached at `cgroup_root` by a link pinned at `path`;
+// returns whether it made or changed the link.
+bool ensure_uid_link(const Program& program, std::string_view hook, const std::string& path,
+                     const std::string& cgroup_root) {
+    const int fd = program.uid_prog_fd(hook);
+    if (int link = bpf_obj_get(path.c_str()); link >= 0) {
+        const bool same = link_prog_tag(link) == prog_tag(fd);
+        const int rc = same ? 0 : bpf_link_update(link, fd, nullptr);
+        const int err = errno;
+        close(link);
+        if (rc < 0) throw_errno(err, "put the new uid program in the link " + path);
+        return !same;
+    }
+    const int cg = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg < 0) throw_errno("open the cgroup root " + cgroup_root);
+    const int link = bpf_link_create(fd, cg, attach_type(hook), nullptr);
+    const int err = errno;
+    close(cg);
+    if (link < 0)
+        throw_errno(err, "attach the uid program for " + std::string(hook) + " at " + cgroup_root +
+                             " (a program attached there without multi-attach blocks it)");
+    // Until it is pinned the link lives only in this fd: an error detaches it.
+    const int rc = bpf_obj_pin(link, path.c_str());
+    const int pin_err = errno;
+    close(link);
+    if (rc < 0) throw_errno(pin_err, "pin the uid program's link at " + path);
+    return true;
+}
+
+}  // namespace
+
+std::vector<std::string> load_and_pin(const std::string& pin_dir, const std::string& cgroup_root) {
     ensure_dir(pin_dir);
     Program program(pin_dir);
     std::vector<std::string> pinned;
@@ -232,6 +314,10 @@ std::vector<std::string> load_and_pin(const std::string& pin_dir) {
             throw_errno(err, "move the steering program to " + path);
         }
         pinned.emplace_back(h.name);
+    }
+    for (const auto& h : uid_hooks()) {
+        const std::string name = "uid-" + std::string(h.name);
+        if (ensure_uid_link(program, h.name, pin_dir + "/" + name, cgroup_root)) pinned.push_back(name);
     }
     return pinned;
 }
@@ -322,6 +408,117 @@ void Steering::forget(const std::string& netns_path) {
     const std::uint64_t key = netns_cookie(netns_path);
     put_cached(key, nullptr);
     if (bpf_map_delete_elem(map_fd_, &key) < 0 && errno != ENOENT) throw_errno("forget the steering of " + netns_path);
+}
+
+Uids::Uids(const std::string& pin_dir) : fd_(open_pinned_map(pin_dir + "/" + std::string(uid_map_name))), owned_(true) {}
+
+Uids::Uids(const Program& program) : fd_(program.uid_map_fd()) {}
+
+Uids::~Uids() {
+    if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+std::uint32_t checked_uid(std::uint32_t uid) {
+    if (uid == 0) throw InvalidArgument("root cannot be a subu's uid.");
+    if (uid >= SUBU_UID_SLOTS)
+        throw InvalidArgument("uid " + std::to_string(uid) + " is beyond what the uid rule holds (below " +
+                              std::to_string(SUBU_UID_SLOTS) + "); set UID_MAX in /etc/login.defs below it.");
+    return uid;
+}
+
+}  // namespace
+
+void Uids::put(std::uint32_t uid, std::uint64_t netns_cookie) {
+    const std::uint32_t key = checked_uid(uid);
+    subu_uid value{};
+    value.netns = netns_cookie;
+    value.flags = SUBU_UID_SUBU;
+    if (bpf_map_update_elem(fd_, &key, &value, BPF_ANY) < 0) throw_errno("set the uid rule of uid " + std::to_string(uid));
+}
+
+void Uids::put(std::uint32_t uid, const std::string& netns_path) { put(uid, netns_cookie(netns_path)); }
+
+bool Uids::seed(std::uint32_t uid) {
+    if (get(uid)) return false;
+    close(uid);
+    return true;
+}
+
+void Uids::forget(std::uint32_t uid) {
+    if (uid >= SUBU_UID_SLOTS) return;  // never held
+    const subu_uid none{};
+    if (bpf_map_update_elem(fd_, &uid, &none, BPF_ANY) < 0) throw_errno("forget the uid rule of uid " + std::to_string(uid));
+}
+
+std::optional<std::uint64_t> Uids::get(std::uint32_t uid) {
+    if (uid >= SUBU_UID_SLOTS) return std::nullopt;
+    subu_uid value{};
+    if (bpf_map_lookup_elem(fd_, &uid, &value) < 0) throw_errno("read the uid rule of uid " + std::to_string(uid));
+    if (!(value.flags & SUBU_UID_SUBU)) return std::nullopt;
+    return value.netns;
+}
+
+std::vector<std::uint32_t> Uids::all() {
+    // In batches: one system call a few thousand slots, not one a slot.
+    std::vector<std::uint32_t> found;
+    constexpr std::uint32_t batch = 4096;
+    std::vector<std::uint32_t> keys(batch);
+    std::vector<subu_uid> values(batch);
+    std::uint32_t in = 0, out = 0;
+    bool first = true;
+    for (;;) {
+        __u32 count = batch;
+        LIBBPF_OPTS(bpf_map_batch_opts, opts);
+        const int rc = bpf_map_lookup_batch(fd_, first ? nullptr : &in, &out, keys.data(), values.data(), &count, &opts);
+        if (rc < 0 && errno != ENOENT) throw_errno("read the uid rule");
+        for (__u32 i = 0; i < count; ++i)
+            if (values[i].flags & SUBU_UID_SUBU) found.push_back(keys[i]);
+        if (rc < 0) break;  // ENOENT: that was the last batch
+        in = out;
+        first = false;
+    }
+    return found;
+}
+
+std::vector<std::string> converge_uids(Uids& uids, const std::map<std::uint32_t, std::string>& netns_of_uid) {
+    std::vector<std::string> did;
+    const auto cookie_of = [](const std::string& path) -> std::uint64_t {
+        if (path.empty() || access(path.c_str(), F_OK) != 0) return 0;
+        try {
+            return netns_cookie(path);
+        } catch (const std::system_error&) {
+            return 0;  // gone meanwhile: closed, as a namespace that is not there
+        }
+    };
+    for (const auto& [uid, path] : netns_of_uid) {
+        std::uint64_t cookie = cookie_of(path);
+        if (uids.get(uid) == cookie) continue;
+        uids.put(uid, cookie);
+        // A namespace coming up meanwhile put its cookie, which the write
+        // above may have undone: look again. (A stale cookie is harmless: a
+        // gone namespace's never comes back.)
+        if (!cookie && (cookie = cookie_of(path))) uids.put(uid, cookie);
+        did.push_back("uid " + std::to_string(uid) + (cookie ? " in " + path : " closed"));
+    }
+    for (const auto uid : uids.all())
+        if (!netns_of_uid.count(uid)) {
+            uids.forget(uid);
+            did.push_back("uid " + std::to_string(uid) + " is no subu's");
+        }
+    return did;
+}
+
+void PinnedUidRule::close(std::uint32_t uid) { Uids(pin_dir_).close(uid); }
+
+void PinnedUidRule::forget(std::uint32_t uid) { Uids(pin_dir_).forget(uid); }
+
+std::vector<std::string> PinnedUidRule::converge(const std::map<std::uint32_t, std::string>& netns_of_uid) {
+    std::map<std::uint32_t, std::string> paths;
+    for (const auto& [uid, name] : netns_of_uid) paths[uid] = name.empty() ? "" : netns_dir_ + "/" + name;
+    Uids uids(pin_dir_);
+    return converge_uids(uids, paths);
 }
 
 bool attached(const std::string& cgroup_dir, const std::string& pin_dir) {

@@ -3,15 +3,18 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <linux/bpf.h>
 #include <linux/types.h>
 
 #include "steer_abi.h"
+#include "system/uid_rule.h"
 
 namespace subu::bpf {
 
@@ -20,6 +23,8 @@ inline constexpr std::string_view default_pin_dir = "/sys/fs/bpf/subu";
 inline constexpr std::string_view map_name = "subu_steer";
 // The direct-mapped cache in front of it (steer_abi.h).
 inline constexpr std::string_view cache_name = "subu_steer_cache";
+// The uid rule's map: which namespace each subu's uid belongs in.
+inline constexpr std::string_view uid_map_name = "subu_uid";
 
 // A hook: the systemd BPFProgram= type, which is also the pin's file name.
 struct Hook {
@@ -27,6 +32,11 @@ struct Hook {
     std::string_view program;   // the program's name in the object
 };
 const std::vector<Hook>& hooks();
+// The uid rule's programs, one a hook (the same names; setsockopt only where the
+// kernel lets its programs ask for the uid), attached at the cgroup2 root as
+// links pinned as pin_dir/uid-<hook>.
+const std::vector<Hook>& uid_hooks();
+bpf_attach_type attach_type(std::string_view hook);
 
 // Where local_forwarding sends loopback destinations (the peer's side of the tunnel).
 struct Peer {
@@ -58,6 +68,9 @@ std::uint32_t ifindex_in(const std::string& netns_path, const std::string& ifnam
 // The name of `ifindex` inside that namespace, "" when there is none.
 std::string ifname_in(const std::string& netns_path, std::uint32_t ifindex);
 
+// Where the cgroup2 hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
+std::string cgroup2_root();
+
 // The loaded program: its skeleton and one fd per hook. Loads with the map
 // pinned under `pin_dir` (reusing a pinned map, so entries survive a reload),
 // or unpinned when `pin_dir` is empty (tests).
@@ -69,7 +82,10 @@ public:
     Program& operator=(Program&&) = delete;
     int map_fd() const;
     int cache_fd() const;
+    int uid_map_fd() const;
     int prog_fd(std::string_view hook) const;
+    // -1 for a uid hook this kernel does not load (see uid_hooks()).
+    int uid_prog_fd(std::string_view hook) const;
 
 private:
     struct Impl;
@@ -79,8 +95,12 @@ private:
 // subu-bpf.service: loads the program and pins each hook as pin_dir/<hook>,
 // idempotently: a pin whose program has the same tag is kept (what systemd
 // attached stays valid); a different one is replaced atomically (rename).
-// Returns the hooks whose pin it (re)made.
-std::vector<std::string> load_and_pin(const std::string& pin_dir = std::string(default_pin_dir));
+// Then attaches each uid program at `cgroup_root` as a link (beside whatever
+// else is attached there) pinned as pin_dir/uid-<hook>: a pinned link whose
+// program has the same tag is kept, another is updated in place (one atomic
+// swap, no moment without the rule). Returns the pins it (re)made.
+std::vector<std::string> load_and_pin(const std::string& pin_dir = std::string(default_pin_dir),
+                                      const std::string& cgroup_root = cgroup2_root());
 
 // The per-subu data, through the pinned map (or a Program's map in tests).
 // Every call is one map operation; changes reach new sockets at once.
@@ -116,12 +136,60 @@ private:
     bool owned_ = false;
 };
 
+// The uid rule's map, through its pin (or a Program's map in tests): every
+// call is one map operation and reaches new sockets at once. A uid has an
+// entry only while it is a subu's; the entry names the namespace the uid
+// belongs in (its cookie), or none ("closed": no inet socket anywhere).
+class Uids {
+public:
+    // Opens pin_dir/subu_uid; NotFound when subu-bpf.service has not loaded it.
+    explicit Uids(const std::string& pin_dir = std::string(default_pin_dir));
+    explicit Uids(const Program& program);
+    ~Uids();
+    Uids(const Uids&) = delete;
+    Uids& operator=(const Uids&) = delete;
+
+    // The uid belongs in the namespace with this cookie (0: closed). InvalidArgument
+    // for root and for a uid the rule cannot hold (SUBU_UID_SLOTS and above).
+    void put(std::uint32_t uid, std::uint64_t netns_cookie);
+    // The uid belongs in the namespace at `netns_path`.
+    void put(std::uint32_t uid, const std::string& netns_path);
+    void close(std::uint32_t uid) { put(uid, std::uint64_t{0}); }
+    // Closed, unless the uid has an entry already; returns whether it wrote one.
+    bool seed(std::uint32_t uid);
+    // The uid is no subu's any more (absent is fine).
+    void forget(std::uint32_t uid);
+    // The namespace cookie of the uid's entry (0: closed), nullopt: no entry.
+    std::optional<std::uint64_t> get(std::uint32_t uid);
+    // Every uid with an entry.
+    std::vector<std::uint32_t> all();
+
+private:
+    int fd_ = -1;
+    bool owned_ = false;
+};
+
+// Makes the uid map hold exactly `netns_of_uid` (uid -> namespace path, "" or
+// a namespace that is gone: closed). Returns what it changed, one line each.
+std::vector<std::string> converge_uids(Uids& uids, const std::map<std::uint32_t, std::string>& netns_of_uid);
+
+// The manager's uid rule: the pinned map under `pin_dir`, opened per call (so a
+// later load of subu-bpf.service is found); namespaces by name under `netns_dir`.
+class PinnedUidRule final : public system::UidRule {
+public:
+    explicit PinnedUidRule(std::string netns_dir, std::string pin_dir = std::string(default_pin_dir))
+        : netns_dir_(std::move(netns_dir)), pin_dir_(std::move(pin_dir)) {}
+    void close(std::uint32_t uid) override;
+    void forget(std::uint32_t uid) override;
+    std::vector<std::string> converge(const std::map<std::uint32_t, std::string>& netns_of_uid) override;
+
+private:
+    std::string netns_dir_, pin_dir_;
+};
+
 // Whether the pinned sock_create program is attached to the cgroup at
 // `cgroup_dir` (the slice's directory under cgroup2_root()).
 bool attached(const std::string& cgroup_dir, const std::string& pin_dir = std::string(default_pin_dir));
-
-// Where the cgroup2 hierarchy is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid host.
-std::string cgroup2_root();
 
 // What `subu info` and the Subu1 properties show of a subu's steering.
 struct Status {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "bpf/steering.h"
 #include "bus/manager_object.h"
 #include "bus/systemd_units.h"
 #include "core/errors.h"
@@ -140,6 +141,8 @@ int main(int argc, char** argv) {
         subu::system::NetnsDirectory netns(subu::config::netns_dir);
         subu::bus::SystemdUnits units;
         subu::service::Subus subus(store, accounts, netns, units);
+        subu::bpf::PinnedUidRule uid_rule(subu::config::netns_dir);
+        subus.keep_uid_rule(uid_rule);
         subus.on_change([&] { subu::exporting::write(store, export_path); });
         subus.recover();
         subu::service::WireGuards wgs(store, subus, units, dir + "/keys");

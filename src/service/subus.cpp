@@ -29,6 +29,48 @@ std::string_view checked_state(std::string_view state, const char* what) {
 
 }  // namespace
 
+bool Subus::on_uid_rule(const std::string& what, const std::function<void(system::UidRule&)>& step) {
+    if (!uid_rule_) return false;
+    try {
+        step(*uid_rule_);
+        return true;
+    } catch (const NotFound& e) {
+        // Nothing to keep: the rule comes with subu-bpf.service, which seeds
+        // it from the boot export and is followed by every namespace's step.
+        log::warning("The uid rule is not loaded, so " + what + " waits for it: " + e.what());
+        return false;
+    }
+}
+
+void Subus::converge_uid_rule() {
+    std::map<std::uint32_t, std::string> want;
+    for (const auto& r : store_.subus()) {
+        if (!r.uid) continue;
+        // Only a ready subu's uid goes into its namespace (when it is there);
+        // one half made or half removed is closed.
+        want[*r.uid] = r.state == store::RowState::Ready ? names::netns_name(r.num) : "";
+    }
+    try {
+        on_uid_rule("the uids of the subus", [&](system::UidRule& rule) {
+            for (const auto& d : rule.converge(want)) log::info("Uid rule: " + d, {{"SUBU_UID_RULE", d}});
+        });
+    } catch (const std::exception& e) {
+        log::error(std::string("Could not converge the uid rule; subu uids may be refused or placed as before: ") +
+                   e.what());
+    }
+}
+
+void Subus::forget_uid(const store::SubuRow& row) {
+    if (!row.uid) return;
+    try {
+        on_uid_rule("forgetting uid " + std::to_string(*row.uid), [&](system::UidRule& r) { r.forget(*row.uid); });
+    } catch (const std::exception& e) {
+        log::error("Could not take uid " + std::to_string(*row.uid) + " of " + row.name +
+                       " out of the uid rule (the manager's next start does): " + e.what(),
+                   {{"SUBU_NAME", row.name}});
+    }
+}
+
 std::optional<std::uint32_t> Subus::owner_uid(const store::SubuRow& row) {
     auto u = accounts_.user(row.masu);
     if (!u) return std::nullopt;
@@ -137,6 +179,9 @@ store::SubuRow Subus::make(const auth::Caller& caller, const std::vector<std::st
         if (made.uid != *row.uid)
             throw Failed("The user " + name + " was made with uid " + std::to_string(made.uid) + ", not the uid " +
                          std::to_string(*row.uid) + " chosen for it.");
+        // Before anything of the subu runs: its uid has no network until its
+        // namespace is up (subu-apply puts it there).
+        on_uid_rule("closing uid " + std::to_string(made.uid), [&](system::UidRule& r) { r.close(made.uid); });
         if (row.home_kept) accounts_.adopt_tree(home, made.uid, made.gid);
         store_.write([&] {
             store_.set_state(row.num, store::RowState::Ready);
@@ -266,6 +311,7 @@ void Subus::undo_make(const store::SubuRow& row, bool user_made) {
             stop_units(row);
         }
         if (user_made || accounts_.user(row.name)) accounts_.remove_user(row.name, !row.home_kept);
+        forget_uid(row);
         forget_made(row);
         if (was_ready) reload_units();
     } catch (const std::exception& e) {
@@ -333,6 +379,7 @@ void Subus::finish_remove(const store::SubuRow& row, bool purge_home) {
                    "`) and remove it again.");
     stop_units(row);
     accounts_.remove_user(row.name, purge_home);
+    forget_uid(row);
     drop_incommon_if_last(row.masu);
     store_.write([&] { store_.delete_subu(row.num); });
 }
@@ -386,6 +433,7 @@ std::vector<std::string> Subus::recover() {
                 case store::RowState::Creating:
                     stop_units(r);
                     accounts_.remove_user(r.name, !r.home_kept);
+                    forget_uid(r);
                     forget_made(r);
                     done.push_back("undid the interrupted make of " + r.name);
                     reload = true;
@@ -424,6 +472,7 @@ std::vector<std::string> Subus::recover() {
         }
     }
     for (const auto& d : done) log::info("Recovery " + d);
+    converge_uid_rule();
     return done;
 }
 

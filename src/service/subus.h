@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "system/accounts.h"
 #include "system/netns.h"
+#include "system/uid_rule.h"
 #include "system/units.h"
 
 namespace subu::service {
@@ -51,6 +52,12 @@ public:
     // ensures every ready subu's namespace exists. Returns what it changed.
     std::vector<std::string> recover();
 
+    // The kernel's uid rule, kept from here on: a made subu's uid closed
+    // before anything of it starts, a removed one's entry gone, and at
+    // recover() every subu's uid as its namespace is. Without it (or with the
+    // rule not loaded) subus are made and removed as before.
+    void keep_uid_rule(system::UidRule& rule) { uid_rule_ = &rule; }
+
     // Called after every committed change of the set of subus (the manager
     // keeps the boot export in step with it).
     void on_change(std::function<void()> hook) { changed_ = std::move(hook); }
@@ -88,11 +95,18 @@ private:
     void reload_units();
     void finish_remove(const store::SubuRow& row, bool purge_home);
     void drop_incommon_if_last(const std::string& masu);
+    // One step on the uid rule; false when the rule is not loaded (logged).
+    bool on_uid_rule(const std::string& what, const std::function<void(system::UidRule&)>& step);
+    void converge_uid_rule();
+    // Called after the user is gone, so a later user given the same uid is
+    // nobody's subu; a failure is logged (the next start converges).
+    void forget_uid(const store::SubuRow& row);
 
     store::Store& store_;
     system::Accounts& accounts_;
     system::Namespaces& netns_;
     system::Units& units_;
+    system::UidRule* uid_rule_ = nullptr;
     std::function<void()> changed_;
     bool reload_pending_ = false;
     void notify();

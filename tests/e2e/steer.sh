@@ -46,6 +46,33 @@ settled() {
     for i in $(seq 50); do v=$(attachments "$1"); [[ $v == "$2" ]] && break; sleep 0.1; done
     echo "$v"
 }
+# uid_entry SUBU NS: the subu's uid in the uid rule: none, closed, home (in NS), elsewhere.
+uid_entry() {
+    local uid cookie
+    uid=$(in_box id -u "$1") || { echo "no user $1"; return; }
+    cookie=$(in_box ip netns exec "$2" $PROBE cookie 2>/dev/null || echo 0)
+    in_box sh -c "bpftool -j map lookup pinned /sys/fs/bpf/subu/subu_uid key $(printf '%d %d %d %d' $((uid & 255)) $((uid >> 8 & 255)) $((uid >> 16 & 255)) $((uid >> 24)))" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+v = j["formatted"]["value"] if "formatted" in j else None
+if v is None:
+    b = bytes(int(x, 16) for x in j["value"])
+    v = {"netns": int.from_bytes(b[0:8], "little"), "flags": int.from_bytes(b[8:12], "little")}
+print("none" if not v["flags"] & 1 else "closed" if not v["netns"] else "home" if str(v["netns"]) == sys.argv[1] else "elsewhere")' "$cookie"
+}
+# as_user USER CMD...: CMD with USER's uid and no session (setpriv: no PAM), in the box's namespace.
+as_user() { local u=$1; shift; in_box setpriv --reuid="$u" --regid="$(in_box id -g "$u")" --init-groups "$@"; }
+# in_ns_as NS USER CMD...: the same inside the namespace NS.
+in_ns_as() { local ns=$1 u=$2; shift 2; in_box ip netns exec "$ns" setpriv --reuid="$u" --regid="$(in_box id -g "$u")" --init-groups "$@"; }
+# at_root: "TYPE COUNT" per attach type at the root of the box's cgroup hierarchy.
+at_root() {
+    in_box bpftool -j cgroup show /sys/fs/cgroup | python3 -c '
+import json, sys, collections
+c = collections.Counter(p["attach_type"] for p in json.load(sys.stdin) if p["name"].startswith("uid_"))
+print(" ".join("%s=%d" % kv for kv in sorted(c.items())) or "none")'
+}
+REFUSED='^tcp4=refused\(EPERM\) udp4=refused\(EPERM\) tcp6=refused\(EPERM\) udp6=refused\(EPERM\)$'
+UNTOUCHED='^tcp4=- udp4=- tcp6=- udp6=-$'
 ALL_HOOKS='cgroup_inet4_connect=1 cgroup_inet6_connect=1 cgroup_inet_sock_create=1 cgroup_setsockopt=1 cgroup_udp4_sendmsg=1 cgroup_udp6_sendmsg=1'
 
 boot
@@ -53,8 +80,9 @@ install_build "$BUILD" "$HERE/steer_probe.py"
 in_box useradd -m Thomas
 
 echo "# the program is loaded before any subu slice"
-check_output "subu-bpf.service pins every hook and the map" '^connect4 connect6 sendmsg4 sendmsg6 setsockopt sock_create subu_steer subu_steer_cache $' in_box sh -c 'systemctl start subu-bpf && ls /sys/fs/bpf/subu | tr "\n" " "'
+check_output "subu-bpf.service pins every hook, the maps and the uid rule's links" '^connect4 connect6 sendmsg4 sendmsg6 setsockopt sock_create subu_steer subu_steer_cache subu_uid uid-connect4 uid-connect6 uid-sendmsg4 uid-sendmsg6 uid-setsockopt uid-sock_create $' in_box sh -c 'systemctl start subu-bpf && ls /sys/fs/bpf/subu | LC_ALL=C sort | tr "\n" " "'
 check_output "subu-apply bpf-load again keeps the pins (same code)" 'already pinned' in_box sh -c '/usr/libexec/subu/subu-apply bpf-load && journalctl -b -t subu-apply --no-pager | tail -1'
+check_output "the uid rule is attached at the root of the cgroup hierarchy, once a hook" "^$ALL_HOOKS\$" at_root
 check_output "subu make Thomas US" '^subu_1  Thomas_US$' in_box subu make Thomas US
 check_output "subu make Thomas US Rabbit" '^subu_2  Thomas_US_Rabbit$' in_box subu make Thomas US Rabbit
 # make starts the slice at once; its generated unit, with the BPFProgram= lines,
@@ -63,6 +91,9 @@ check "the generated slices are loaded" in_box sh -c 'for i in $(seq 1 50); do s
 check_output "bpftool cgroup tree: one attachment per hook on Thomas_US's slice" "^$ALL_HOOKS\$" settled Thomas_US "$ALL_HOOKS"
 check_output "and on the nested Thomas_US_Rabbit's own slice" "^$ALL_HOOKS\$" settled Thomas_US_Rabbit "$ALL_HOOKS"
 check_output "none on the owner's slice, which is no subu" '^none$' attachments Thomas
+check_output "Thomas_US's uid is in its namespace from make on" '^home$' uid_entry Thomas_US ns-subu_1
+check_output "the nested subu's uid in its own" '^home$' uid_entry Thomas_US_Rabbit ns-subu_2
+check_output "the owner's uid has no entry" '^none$' uid_entry Thomas ns-subu_1
 
 echo "# tunnels and steering"
 SERVER_KEY=$(server_up | tail -1)
@@ -84,9 +115,21 @@ check_output "the Subu1 properties too" 'SteeringInterface +property +s +"subu_1
 check_output "TCP, UDP, v4 and v6 sockets in Thomas_US are bound to subu_1" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_subu Thomas_US ns-subu_1 $PROBE bound
 check_output "the nested subu's to its own tunnel subu_2" '^tcp4=subu_2 udp4=subu_2 tcp6=subu_2 udp6=subu_2$' in_subu Thomas_US_Rabbit ns-subu_2 $PROBE bound
 check_output "a process outside any subu slice is untouched" '^tcp4=- udp4=- tcp6=- udp6=-$' in_box systemd-run --quiet --wait --pipe --collect -p NetworkNamespacePath=/run/netns/ns-subu_1 $PROBE bound
-check_output "the subu's user outside its slice too" '^tcp4=- udp4=- tcp6=- udp6=-$' in_box systemd-run --quiet --wait --pipe --collect --uid=Thomas_US -p NetworkNamespacePath=/run/netns/ns-subu_1 $PROBE bound
+check_output "the subu's user outside its slice is steered in its namespace by the uid rule" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_box systemd-run --quiet --wait --pipe --collect --uid=Thomas_US -p NetworkNamespacePath=/run/netns/ns-subu_1 $PROBE bound
 check_output "loopback works inside the subu (127.0.0.1 and ::1)" '^127\.0\.0\.1=ok ::1=ok$' in_subu Thomas_US ns-subu_1 $PROBE loopback
 check_output "and in the nested one" '^127\.0\.0\.1=ok ::1=ok$' in_subu Thomas_US_Rabbit ns-subu_2 $PROBE loopback
+
+echo "# the uid rule: the subu's uid however it is entered"
+check_output "setpriv --reuid of the subu in the box's namespace: no inet socket" "$REFUSED" as_user Thomas_US $PROBE bound
+check_output "runuser -u too" "$REFUSED" in_box runuser -u Thomas_US -- $PROBE bound
+check_output "nor host loopback" '^127\.0\.0\.1=EPERM ::1=EPERM$' as_user Thomas_US $PROBE loopback
+check_output "systemd-run --uid= with no namespace" "$REFUSED" in_box systemd-run --quiet --wait --pipe --collect --uid=Thomas_US $PROBE bound
+check_output "the subu's uid in another subu's namespace" "$REFUSED" in_ns_as ns-subu_2 Thomas_US $PROBE bound
+check_output "inside its namespace (ip netns exec, setpriv) it is steered" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_ns_as ns-subu_1 Thomas_US $PROBE bound
+check_output "and reaches the peer through its tunnel" '^HTTP/1\.0 200' in_ns_as ns-subu_1 Thomas_US $PROBE get $SRV_TUN_V4 $SRV_HTTP_PORT
+check_output "root in the box's namespace is untouched" "$UNTOUCHED" in_box $PROBE bound
+check_output "so is the owner" "$UNTOUCHED" as_user Thomas $PROBE bound
+check_output "and the owner's loopback works" '^127\.0\.0\.1=ok ::1=ok$' as_user Thomas $PROBE loopback
 
 echo "# network up: steering on with no further command"
 check_output "subu make Thomas EU" '^subu_3  Thomas_EU$' in_box subu make Thomas EU
@@ -118,9 +161,11 @@ check_output "subu@Thomas_US ran all along" '^active$' in_box systemctl is-activ
 echo "# a process in the subu cannot undo it"
 check_output "SO_BINDTODEVICE to lo is refused" '^refused EPERM$' in_subu Thomas_US ns-subu_1 $PROBE rebind lo
 check_output "even for root in the subu's slice" '^refused EPERM$' in_box systemd-run --quiet --wait --pipe --collect --slice=subu-Thomas-US.slice -p NetworkNamespacePath=/run/netns/ns-subu_1 $PROBE rebind subu_1
-check_output "a network namespace of its own gets sockets bound to lo" '^tcp4=lo udp4=lo tcp6=lo udp6=lo$' in_subu Thomas_US ns-subu_1 unshare -Urn $PROBE bound
-check_output "a root process in the slice but in the box's namespace gets sockets bound to lo" '^tcp4=lo' in_box systemd-run --quiet --wait --pipe --collect --slice=subu-Thomas-US.slice $PROBE bound
+check_output "a network namespace of its own (unshare -Urn) gets no inet socket" "$REFUSED" in_subu Thomas_US ns-subu_1 unshare -Urn $PROBE bound
+check_output "nor outside its slice" "$REFUSED" in_ns_as ns-subu_1 Thomas_US unshare -Urn $PROBE bound
+check_output "a root process in the slice but in the box's namespace gets no inet socket" "$REFUSED" in_box systemd-run --quiet --wait --pipe --collect --slice=subu-Thomas-US.slice $PROBE bound
 check_fails "and cannot connect out (EPERM)" 1 'error EPERM' in_box systemd-run --quiet --wait --pipe --collect --slice=subu-Thomas-US.slice $PROBE get 10.0.0.1 80
+check_output "nor reach the box's loopback" '^127\.0\.0\.1=EPERM ::1=EPERM$' in_box systemd-run --quiet --wait --pipe --collect --slice=subu-Thomas-US.slice $PROBE loopback
 
 echo "# fail closed: the tunnel gone"
 # The other subus' tunnels may still send WireGuard (a keepalive); anything of
@@ -150,14 +195,27 @@ check_output "Thomas_US's slice has its hooks again, with no command" "^$ALL_HOO
 check_output "so has the nested one" "^$ALL_HOOKS\$" settled Thomas_US_Rabbit "$ALL_HOOKS"
 check_output "its tunnel is back after boot, and steering on it" 'Steering: +on subu_1, attached to the slice' in_box subu info Thomas_US
 check_output "sockets made now are bound to it, with no command" '^tcp4=subu_1 udp4=subu_1 tcp6=subu_1 udp6=subu_1$' in_subu Thomas_US ns-subu_1 $PROBE bound
+check_output "bpf-load closed the subus' uids from the boot export" 'uids closed: ' in_box sh -c 'journalctl -b -t subu-apply --no-pager | grep "socket steering program"'
+check_output "and the namespaces put them in: Thomas_US's uid is in ns-subu_1 again" '^home$' uid_entry Thomas_US ns-subu_1
+check_output "the uid rule is back at the root" "^$ALL_HOOKS\$" at_root
+check_output "and refuses the subu outside after the reboot" "$REFUSED" as_user Thomas_US $PROBE bound
+
+echo "# the namespace down and up"
+check "stop Thomas_EU's namespace" in_box systemctl stop subu-netns@Thomas_EU.service
+check_output "its uid is closed" '^closed$' uid_entry Thomas_EU ns-subu_3
+check_output "no inet socket anywhere" "$REFUSED" as_user Thomas_EU $PROBE bound
+check "start it again" in_box systemctl start subu@Thomas_EU.service
+check_output "its uid is in the new namespace" '^home$' uid_entry Thomas_EU ns-subu_3
 
 echo "# remove"
+rabbit_uid=$(in_box id -u Thomas_US_Rabbit)
 in_box subu detach WG Thomas_US_Rabbit >/dev/null
 check "subu remove Thomas_US_Rabbit" in_box subu remove --purge Thomas_US_Rabbit
 check "its slice is gone" in_box sh -c 'for i in $(seq 1 50); do systemctl is-active -q subu-Thomas-US-Rabbit.slice || exit 0; sleep 0.1; done; exit 1'
 check_output "no attachment is left for it" '^none$' settled Thomas_US_Rabbit none
 check_output "its entry is gone from the map" '^2$' in_box sh -c 'bpftool -j map dump pinned /sys/fs/bpf/subu/subu_steer | python3 -c "import json,sys; print(len(json.load(sys.stdin)))"'
 check_output "Thomas_US keeps its own" "^$ALL_HOOKS\$" settled Thomas_US "$ALL_HOOKS"
+check_output "the removed subu's uid has no entry any more" '^0$' in_box sh -c "bpftool -j map lookup pinned /sys/fs/bpf/subu/subu_uid key $((rabbit_uid & 255)) $((rabbit_uid >> 8 & 255)) 0 0 | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j[\"formatted\"][\"value\"][\"flags\"] if \"formatted\" in j else int(j[\"value\"][8], 16))'"
 
 echo
 echo "subu WG up of two tunnels to both subus' sockets bound: ${steer_ms} ms (with entering the box); network up to steering on: ${up_ms} ms"

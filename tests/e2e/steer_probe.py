@@ -5,10 +5,18 @@ import socket
 import sys
 
 SO_BINDTODEVICE = 25
+SO_NETNS_COOKIE = 71
+
+
+def code(e):
+    return errno.errorcode.get(e.errno, str(e))
 
 
 def bound(family, kind):
-    s = socket.socket(family, kind)
+    try:
+        s = socket.socket(family, kind)
+    except OSError as e:
+        return "refused(%s)" % code(e)
     try:
         name = s.getsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, 16).rstrip(b"\0").decode()
         return name or "-"
@@ -25,7 +33,10 @@ def cmd_bound():
 
 
 def talk(family, addr):
-    srv = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        srv = socket.socket(family, socket.SOCK_STREAM)
+    except OSError as e:
+        return code(e)
     srv.bind((addr, 0))
     srv.listen(1)
     cli = socket.socket(family, socket.SOCK_STREAM)
@@ -48,7 +59,11 @@ def cmd_loopback():
 
 def cmd_get(host, port):
     """An HTTP GET over TCP; prints the status line or the error."""
-    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    except OSError as e:
+        print("error %s" % code(e))
+        sys.exit(1)
     s.settimeout(3)
     try:
         s.connect((host, int(port)))
@@ -78,6 +93,12 @@ def cmd_send(host, port):
     print(" ".join(out))
 
 
+def cmd_cookie():
+    """The network namespace cookie of the namespace it runs in."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    print(int.from_bytes(s.getsockopt(socket.SOL_SOCKET, SO_NETNS_COOKIE, 8), "little"))
+
+
 def cmd_rebind(dev):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -89,7 +110,7 @@ def cmd_rebind(dev):
 
 
 COMMANDS = {"bound": cmd_bound, "loopback": cmd_loopback, "get": cmd_get, "send": cmd_send,
-            "rebind": cmd_rebind}
+            "rebind": cmd_rebind, "cookie": cmd_cookie}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

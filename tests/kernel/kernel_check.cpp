@@ -2,7 +2,9 @@
 // a small initramfs booted under qemu (tests/kernel/run.sh). It loads wireguard.ko, brings up
 // two tunnels the way subu-wg@ does with the kernel backend (links made in place inside two
 // namespaces, sockets in the initial one), sends a datagram through them, checks what the
-// kernel reports, tears them down, prints one line a check and powers the machine off.
+// kernel reports, loads the steering program (the verifier of this kernel), attaches the uid
+// rule at the cgroup2 root and checks sockets under it, tears the tunnels down, prints one
+// line a check and powers the machine off.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -22,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "bpf/steering.h"
+#include "support/child.h"
 #include "system/netns.h"
 #include "tunnel/tunnel.h"
 #include "wg/iface.h"
@@ -108,6 +112,67 @@ subu::store::WgRow tunnel_row(std::uint32_t num, const std::string& address, con
     row.allowed_ips = peer_address + "/32";
     row.mtu = 1420;
     return row;
+}
+
+// In a child as `uid` (in the namespace at `ns_path`, or this one): the device a
+// fresh TCP socket is bound to ("-" for none), or "refused(<errno text>)".
+std::string socket_as(std::uint32_t uid, const std::string& ns_path) {
+    return subu::testing::in_forked_child([&]() -> std::string {
+        subu::wg::Fd ns(ns_path.empty() ? -1 : open(ns_path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!ns_path.empty() && setns(ns.get(), CLONE_NEWNET) < 0) return "setns";
+        if (setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0) return "setresuid";
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return std::string("refused(") + std::strerror(errno) + ")";
+        char dev[IFNAMSIZ + 1] = {};
+        socklen_t len = sizeof dev;
+        getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, &len);
+        close(fd);
+        return dev[0] ? dev : "-";
+    });
+}
+
+// The whole steering object through this kernel's verifier, and the uid rule at
+// the root of a cgroup2 hierarchy: a subu's uid steered in its namespace
+// (`ns_path`, with its tunnel `ifname`), refused outside; another uid untouched.
+void check_uid_rule(const std::string& ns_path, const std::string& ifname) {
+    mkdir("/sys/fs/cgroup", 0755);
+    mkdir("/sys/fs/bpf", 0755);
+    const bool cg = mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, nullptr) == 0 || errno == EBUSY;
+    check(cg, "mount a cgroup2 hierarchy", cg ? "" : std::strerror(errno));
+    const bool fs = mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr) == 0 || errno == EBUSY;
+    check(fs, "mount bpffs", fs ? "" : std::strerror(errno));
+    std::string loaded;
+    for (const auto& h : subu::bpf::uid_hooks()) loaded += std::string(h.name) + " ";
+    check(true, "uid programs this kernel takes", loaded);
+    try {
+        auto pinned = subu::bpf::load_and_pin("/sys/fs/bpf/subu", "/sys/fs/cgroup");
+        std::string what;
+        for (const auto& p : pinned) what += p + " ";
+        check(true, "the verifier takes the whole steering object; pinned and linked at the root", what);
+        check(subu::bpf::load_and_pin("/sys/fs/bpf/subu", "/sys/fs/cgroup").empty(),
+              "a second load keeps every pin and link (same code)");
+    } catch (const std::exception& e) {
+        check(false, "load the steering object and link the uid rule", e.what());
+        return;
+    }
+    constexpr std::uint32_t subu_uid = 64002, other_uid = 64001;
+    const std::uint32_t tunnel = subu::bpf::ifindex_in(ns_path, ifname);
+    subu::bpf::Steering steering("/sys/fs/bpf/subu");
+    subu::bpf::Entry entry;
+    entry.ifindex = tunnel;
+    steering.put(ns_path, entry);
+    subu::bpf::Uids uids("/sys/fs/bpf/subu");
+    uids.put(subu_uid, ns_path);
+    std::string got = socket_as(subu_uid, "");
+    check(got == "refused(Operation not permitted)", "a subu's uid gets no socket in the initial namespace", got);
+    got = socket_as(subu_uid, ns_path);
+    check(got == ifname, "and one bound to its tunnel in its own namespace", got);
+    got = socket_as(other_uid, "");
+    check(got == "-", "another uid is untouched", got);
+    uids.close(subu_uid);
+    got = socket_as(subu_uid, ns_path);
+    check(got == "refused(Operation not permitted)", "closed, the subu's uid gets none in its namespace either", got);
+    uids.forget(subu_uid);
 }
 
 void run() {
@@ -219,6 +284,8 @@ void run() {
         return ioctl(sock.get(), SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : -1;
     });
     check(mtu == 1420, "subu_1 has MTU 1420", std::to_string(mtu));
+
+    check_uid_rule(ns_a, "subu_1");
 
     // Tear-down leaves nothing.
     auto removed = subu::tunnel::tear_down(ns_a, "subu_1");

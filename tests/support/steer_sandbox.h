@@ -1,5 +1,7 @@
 // A place to run the real steering program: a cgroup of its own with the program attached, and
 // children in fresh network namespaces with a TUN "subu_9" standing in for the tunnel (root only).
+// With the uid rule: a cgroup standing in for the root of the hierarchy, with the uid programs
+// attached as links, and a slice below it with the slice's programs.
 #pragma once
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -21,16 +23,19 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "bpf/steering.h"
+#include "support/child.h"
 
 namespace subu::testing {
 
 class SteerSandbox {
 public:
     // Makes the cgroup `name`-PID (and `nested` below it when asked) under the
-    // cgroup2 root and attaches a freshly loaded, unpinned program to each.
-    explicit SteerSandbox(const std::string& name, bool nested = false) {
+    // cgroup2 root and attaches a freshly loaded, unpinned program to each;
+    // with `uid_rule`, also `name`-PID-uid with the uid programs and its `slice`.
+    explicit SteerSandbox(const std::string& name, bool nested = false, bool uid_rule = false) {
         root_ = bpf::cgroup2_root();
         cgroup_ = root_ + "/" + name + "-" + std::to_string(getpid());
         make_and_attach(cgroup_);
@@ -38,10 +43,17 @@ public:
             nested_ = cgroup_ + "/nested";
             make_and_attach(nested_);
         }
+        if (uid_rule) {
+            uid_cgroup_ = cgroup_ + "-uid";
+            make_and_link(uid_cgroup_);
+            uid_slice_ = uid_cgroup_ + "/slice";
+            make_and_attach(uid_slice_);
+        }
     }
     ~SteerSandbox() {
-        if (!nested_.empty()) rmdir(nested_.c_str());
-        rmdir(cgroup_.c_str());  // detaches what the test attached
+        for (int link : links_) close(link);
+        for (const auto* dir : {&nested_, &cgroup_, &uid_slice_, &uid_cgroup_})
+            if (!dir->empty()) rmdir(dir->c_str());  // detaches what the test attached
     }
     SteerSandbox(const SteerSandbox&) = delete;
     SteerSandbox& operator=(const SteerSandbox&) = delete;
@@ -50,6 +62,9 @@ public:
     const std::string& cgroup() const { return cgroup_; }
     const std::string& nested() const { return nested_; }
     const std::string& root() const { return root_; }
+    // Where the uid programs are (the stand-in for the root), and a slice below it.
+    const std::string& uid_cgroup() const { return uid_cgroup_; }
+    const std::string& uid_slice() const { return uid_slice_; }
 
     // Moves the calling process into `cgroup` (a path from above, or root()).
     static std::string join(const std::string& cgroup) {
@@ -65,33 +80,10 @@ public:
     // "subu_9" up with 10.9.0.2/24 and fd09::2/64); `body` gets the TUN's
     // index and returns what it wants to report (a problem, a number).
     std::string in_child(const std::function<std::string(unsigned)>& body) {
-        int pipefd[2];
-        if (pipe(pipefd) < 0) return "pipe";
-        pid_t pid = fork();
-        if (pid == 0) {
-            close(pipefd[0]);
+        return in_forked_child([&] {
             std::string out = prepare_netns();
-            if (out.empty()) out = body(if_nametoindex("subu_9"));
-            (void)!write(pipefd[1], out.data(), out.size());
-            _exit(0);
-        }
-        close(pipefd[1]);
-        std::string out;
-        char buf[512];
-        for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-        close(pipefd[0]);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        return out;
-    }
-
-    static bpf_attach_type attach_type(std::string_view hook) {
-        if (hook == "sock_create") return BPF_CGROUP_INET_SOCK_CREATE;
-        if (hook == "connect4") return BPF_CGROUP_INET4_CONNECT;
-        if (hook == "connect6") return BPF_CGROUP_INET6_CONNECT;
-        if (hook == "sendmsg4") return BPF_CGROUP_UDP4_SENDMSG;
-        if (hook == "sendmsg6") return BPF_CGROUP_UDP6_SENDMSG;
-        return BPF_CGROUP_SETSOCKOPT;
+            return out.empty() ? body(if_nametoindex("subu_9")) : out;
+        });
     }
 
 private:
@@ -100,10 +92,26 @@ private:
         int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cg < 0) throw std::runtime_error("open " + dir);
         for (const auto& h : bpf::hooks())
-            if (bpf_prog_attach(program_.prog_fd(h.name), cg, attach_type(h.name), BPF_F_ALLOW_MULTI) < 0) {
+            if (bpf_prog_attach(program_.prog_fd(h.name), cg, bpf::attach_type(h.name), BPF_F_ALLOW_MULTI) < 0) {
                 close(cg);
                 throw std::runtime_error("attach " + std::string(h.name) + ": " + std::strerror(errno));
             }
+        close(cg);
+    }
+
+    // The uid programs on `dir`, as links (as subu-bpf.service attaches them at the root).
+    void make_and_link(const std::string& dir) {
+        if (mkdir(dir.c_str(), 0755) < 0) throw std::runtime_error("mkdir " + dir + ": " + std::strerror(errno));
+        int cg = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cg < 0) throw std::runtime_error("open " + dir);
+        for (const auto& h : bpf::uid_hooks()) {
+            int link = bpf_link_create(program_.uid_prog_fd(h.name), cg, bpf::attach_type(h.name), nullptr);
+            if (link < 0) {
+                close(cg);
+                throw std::runtime_error("link uid " + std::string(h.name) + ": " + std::strerror(errno));
+            }
+            links_.push_back(link);
+        }
         close(cg);
     }
 
@@ -144,7 +152,8 @@ private:
         return "";
     }
 
-    std::string root_, cgroup_, nested_;
+    std::string root_, cgroup_, nested_, uid_cgroup_, uid_slice_;
+    std::vector<int> links_;
     bpf::Program program_{""};
 };
 

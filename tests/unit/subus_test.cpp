@@ -662,3 +662,100 @@ TEST_F(TheSubuService, LeavesNothingWhenTheChosenUidIsTakenBeforeUseradd) {
     EXPECT_THROW(service->make(thomas, {"Thomas", "A"}), Busy);
     EXPECT_EQ(snapshot(), before);
 }
+
+namespace {
+
+// The uid rule as the service keeps it, logged into the units' call list so the order shows.
+class FakeUidRule : public system::UidRule {
+public:
+    explicit FakeUidRule(samples::FakeUnits& units, FakeAccounts& accounts) : units_(units), accounts_(accounts) {}
+    std::map<std::uint32_t, std::string> entries;  // uid -> namespace name, "" closed
+    bool loaded = true;
+    bool user_existed_at_forget = false;
+    bool refuse_close = false;  // as the map refuses a uid it cannot hold
+    void close(std::uint32_t uid) override {
+        check();
+        if (refuse_close) throw InvalidArgument("uid " + std::to_string(uid) + " is beyond what the uid rule holds (injected).");
+        units_.calls.push_back("uid close " + std::to_string(uid));
+        entries[uid] = "";
+    }
+    void forget(std::uint32_t uid) override {
+        check();
+        for (const auto& [name, u] : accounts_.users)
+            if (u.uid == uid) user_existed_at_forget = true;
+        units_.calls.push_back("uid forget " + std::to_string(uid));
+        entries.erase(uid);
+    }
+    std::vector<std::string> converge(const std::map<std::uint32_t, std::string>& want) override {
+        check();
+        units_.calls.push_back("uid converge");
+        entries = want;
+        return {};
+    }
+
+private:
+    void check() const {
+        if (!loaded) throw NotFound("The steering map /sys/fs/bpf/subu/subu_uid is not there (injected).");
+    }
+    samples::FakeUnits& units_;
+    FakeAccounts& accounts_;
+};
+
+class TheSubuServiceWithTheUidRule : public TheSubuService {
+protected:
+    void SetUp() override {
+        TheSubuService::SetUp();
+        service->keep_uid_rule(rule);
+    }
+    FakeUidRule rule{units, accounts};
+};
+
+}  // namespace
+
+TEST_F(TheSubuServiceWithTheUidRule, ClosesAMadeSubusUidBeforeAnythingOfItStarts) {
+    auto row = service->make(root, {"Thomas", "US"});
+    ASSERT_TRUE(row.uid);
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"uid close " + std::to_string(*row.uid),
+                                                     "start subu-Thomas-US.slice", "start subu-netns@Thomas_US.service"}));
+    EXPECT_EQ(rule.entries, (std::map<std::uint32_t, std::string>{{*row.uid, ""}}));
+}
+
+TEST_F(TheSubuServiceWithTheUidRule, ForgetsARemovedSubusUidAfterItsUserIsGone) {
+    auto row = service->make(root, {"Thomas", "US"});
+    service->remove(root, "Thomas_US", false);
+    EXPECT_TRUE(rule.entries.empty());
+    EXPECT_FALSE(rule.user_existed_at_forget);
+}
+
+TEST_F(TheSubuServiceWithTheUidRule, ForgetsTheUidOfAMakeItUndid) {
+    units.fail = "subu-netns@Thomas_US.service";
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), Failed);
+    EXPECT_TRUE(rule.entries.empty());
+}
+
+TEST_F(TheSubuServiceWithTheUidRule, ConvergesAtStartToEverySubusUidAndNoOther) {
+    auto us = service->make(root, {"Thomas", "US"});
+    auto eu = service->make(root, {"Thomas", "EU"});
+    netns.names = {"ns-subu_1"};
+    rule.entries = {{4711, ""}, {*us.uid, ""}};
+    service->recover();
+    EXPECT_EQ(rule.entries, (std::map<std::uint32_t, std::string>{{*us.uid, "ns-subu_1"}, {*eu.uid, "ns-subu_2"}}));
+}
+
+TEST_F(TheSubuServiceWithTheUidRule, MakesAndRemovesAsBeforeWhenTheRuleIsNotLoaded) {
+    rule.loaded = false;
+    auto row = service->make(root, {"Thomas", "US"});
+    EXPECT_EQ(store->find_subu("subu_1")->state, store::RowState::Ready);
+    service->recover();
+    service->remove(root, "Thomas_US", false);
+    EXPECT_TRUE(store->subus().empty());
+}
+
+TEST_F(TheSubuServiceWithTheUidRule, UndoesAMakeWhoseUidTheRuleCannotHold) {
+    auto before = snapshot();
+    rule.refuse_close = true;
+    EXPECT_THROW(service->make(root, {"Thomas", "US"}), InvalidArgument);
+    EXPECT_EQ(snapshot(), before);
+    for (const auto& c : units.calls) EXPECT_NE(c.rfind("start ", 0), 0u) << "nothing of the subu starts: " << c;
+    EXPECT_TRUE(rule.entries.empty());
+}
