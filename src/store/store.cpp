@@ -315,9 +315,10 @@ void Store::set_option(std::uint32_t subu, const std::string& name, const std::s
     q.exec();
 }
 
-std::vector<ServiceRow> Store::services_where(const char* condition, const std::string& value) {
+std::vector<ServiceRow> Store::services_where(const char* condition,
+                                             const std::function<void(SQLite::Statement&)>& bind) {
     SQLite::Statement q(db_, std::string("SELECT unit, subu, user FROM service") + condition + " ORDER BY subu, unit");
-    if (!value.empty()) q.bind(1, value);
+    if (bind) bind(q);
     std::vector<ServiceRow> out;
     while (q.executeStep())
         out.push_back({q.getColumn(0).getString(), static_cast<std::uint32_t>(q.getColumn(1).getInt64()),
@@ -325,22 +326,20 @@ std::vector<ServiceRow> Store::services_where(const char* condition, const std::
     return out;
 }
 
-std::vector<ServiceRow> Store::services() { return services_where("", ""); }
+std::vector<ServiceRow> Store::services() { return services_where("", {}); }
 
 std::vector<ServiceRow> Store::services_of(std::uint32_t subu) {
-    return services_where(" WHERE subu = CAST(? AS INTEGER)", std::to_string(subu));
+    return services_where(" WHERE subu = ?", [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(subu)); });
 }
 
 std::optional<ServiceRow> Store::service(std::string_view unit) {
-    if (unit.empty()) return std::nullopt;
-    auto rows = services_where(" WHERE unit = ?", std::string(unit));
+    auto rows = services_where(" WHERE unit = ?", [&](SQLite::Statement& q) { q.bind(1, std::string(unit)); });
     if (rows.empty()) return std::nullopt;
     return rows.front();
 }
 
 std::vector<ServiceRow> Store::services_run_by(std::string_view user) {
-    if (user.empty()) return {};
-    return services_where(" WHERE user = ?", std::string(user));
+    return services_where(" WHERE user = ?", [&](SQLite::Statement& q) { q.bind(1, std::string(user)); });
 }
 
 void Store::insert_service(const ServiceRow& r) {

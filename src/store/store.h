@@ -128,7 +128,8 @@ private:
     std::uint32_t first_free_num(const char* table);  // `table` is one of ours, never input
     SubuRow row_from(SQLite::Statement& q);
     WgRow wg_from(SQLite::Statement& q);
-    std::vector<ServiceRow> services_where(const char* condition, const std::string& value);
+    // `condition` is ours, never input; `bind` binds its parameters.
+    std::vector<ServiceRow> services_where(const char* condition, const std::function<void(SQLite::Statement&)>& bind);
 
     std::string path_;
     SQLite::Database db_;

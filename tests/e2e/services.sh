@@ -13,8 +13,8 @@ in_box useradd -m Mallory
 as_thomas() { in_box runuser -u Thomas -- "$@"; }
 as_mallory() { in_box runuser -u Mallory -- "$@"; }
 
-# where PID: its network namespace and its user, "net:[INODE] USER".
-where() { in_box sh -c "echo \$(readlink /proc/$1/ns/net) \$(stat -c %U /proc/$1)"; }
+# where PID: its network namespace's inode and its user, "INODE USER".
+where() { in_box sh -c "echo \$(stat -L -c %i /proc/$1/ns/net) \$(stat -c %U /proc/$1)"; }
 main_pid() { in_box systemctl show -p MainPID --value "$1"; }
 # running UNIT: waits up to 10 s for UNIT to be active with a main process, and prints where it is.
 running() {
@@ -26,8 +26,8 @@ running() {
     done
     echo "$1 is not running"; return 1
 }
-host_ns() { in_box readlink /proc/1/ns/net; }
-subu_ns() { in_box stat -L -c 'net:[%i]' /run/netns/ns-subu_1; }
+host_ns() { in_box stat -L -c %i /proc/1/ns/net; }
+subu_ns() { in_box stat -L -c %i /run/netns/ns-subu_1; }
 
 echo "# setup"
 check_output "Thomas makes Thomas_US" '^subu_1  Thomas_US$' as_thomas subu make Thomas US
@@ -101,7 +101,7 @@ as_subu_user() {
         DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$SUBU_UID/bus "$@"
 }
 check_output "a user service (systemd-run --user) runs in the subu's namespace" "^$SUBU_NS\$" \
-    as_subu_user systemd-run --user --quiet --wait --pipe readlink /proc/self/ns/net
+    as_subu_user systemd-run --user --quiet --wait --pipe stat -L -c %i /proc/self/ns/net
 check_output "and sees the subu's resolv.conf" '^nameserver 192.0.2.53$' \
     as_subu_user systemd-run --user --quiet --wait --pipe cat /etc/resolv.conf
 
@@ -113,7 +113,7 @@ HOST_NS=$(host_ns)
 check_output "after a reboot probe.service starts inside, as Thomas_US" "^$SUBU_NS Thomas_US\$" running probe.service
 check_output "the lingering user manager starts inside" "^$SUBU_NS Thomas_US\$" running "user@$SUBU_UID.service"
 check_output "and so do its user services" "^$SUBU_NS\$" \
-    as_subu_user systemd-run --user --quiet --wait --pipe readlink /proc/self/ns/net
+    as_subu_user systemd-run --user --quiet --wait --pipe stat -L -c %i /proc/self/ns/net
 
 echo "# detach"
 check_output "root detaches probe.service" '^probe.service runs outside Thomas_US again$' in_box subu service detach Thomas_US probe.service
