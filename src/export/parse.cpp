@@ -64,8 +64,6 @@ std::vector<std::string> split(std::string_view s, char sep) {
     }
 }
 
-// Checks a line's fields, and that no other line claims its id or name;
-// returns why it is rejected, or "" (and fills in its row).
 // A uid field: "-" (unknown, 0) or a uid a subu can have: decimal without a
 // leading zero, neither root's nor either "-1" (65535, 4294967295).
 std::optional<std::uint32_t> parse_uid(std::string_view s) {
@@ -78,6 +76,8 @@ std::optional<std::uint32_t> parse_uid(std::string_view s) {
     return static_cast<std::uint32_t>(v);
 }
 
+// Checks a line's fields, and that no other line claims its id, name or uid;
+// returns why it is rejected, or "" (and fills in its row).
 std::string check_fields(Candidate& c, const std::unordered_map<std::string_view, IdUse>& ids,
                          const std::unordered_map<std::string_view, std::vector<std::size_t>>& names_seen,
                          const std::unordered_map<std::string_view, std::vector<std::size_t>>& uids_seen, int format) {

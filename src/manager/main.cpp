@@ -35,8 +35,9 @@ the desired state of every subu in its SQLite store, and makes the Unix users
 that subus are. Their namespaces and networks it leaves to systemd: it starts,
 stops and reloads subu@NAME.service and subu-netns@NAME.service, and keeps the
 boot export that subu-generator turns into units (slices, and drop-ins that
-put each subu's user manager and attached services into its namespace). It is started by D-Bus
-activation (or `systemctl start subu-manager`); people use `subu` or busctl.
+put each subu's user manager and attached services into its namespace). It
+is started by D-Bus activation (or `systemctl start subu-manager`); people
+use `subu` or busctl.
 
 On start it finishes or undoes whatever a crash interrupted (a half-made or
 half-removed subu), starts the units of subus whose namespace is missing, and
