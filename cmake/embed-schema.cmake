@@ -1,16 +1,22 @@
 # Turns schema/NNNN-*.sql into a C++ table of migrations, in file-name order.
+# NNNN is the schema version the file leads to (PRAGMA user_version). Numbers
+# only grow: one may be skipped, since changes written side by side each take
+# their own number, but never repeated.
 set(body "// Generated from schema/*.sql at build time.\n#include \"store/migrations.h\"\nnamespace subu::store {\nconst std::vector<Migration>& migrations() {\n  static const std::vector<Migration> all = {\n")
 file(GLOB FILES ${SCHEMA_DIR}/*.sql)
 list(SORT FILES)
-set(version 0)
+set(last 0)
 foreach(f ${FILES})
-  math(EXPR version "${version} + 1")
   get_filename_component(name ${f} NAME)
   string(REGEX MATCH "^[0-9]+" num ${name})
-  math(EXPR num "${num} + 0")
-  if(NOT num EQUAL version)
-    message(FATAL_ERROR "schema/${name}: expected migration number ${version}")
+  if(num STREQUAL "")
+    message(FATAL_ERROR "schema/${name}: a migration's name starts with its number (NNNN-what.sql)")
   endif()
+  math(EXPR version "${num} + 0")
+  if(NOT version GREATER last)
+    message(FATAL_ERROR "schema/${name}: migration number ${version} is not above the one before (${last})")
+  endif()
+  set(last ${version})
   file(READ ${f} sql)
   string(APPEND body "    {${version}, \"${name}\", R\"subu_sql(${sql})subu_sql\"},\n")
 endforeach()

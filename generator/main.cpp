@@ -1,4 +1,4 @@
-// subu-generator (systemd.generator(7)): the boot export /etc/subu/subus made into slices and wants/ links.
+// subu-generator (systemd.generator(7)): the boot export /etc/subu/subus made into slices, drop-ins and wants/ links.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
@@ -42,10 +42,27 @@ does (Thomas_new-subu is Thomas_new\x2dsubu), it writes:
                                            for every subu
   multi-user.target.wants/subu@INST.service
                                            for a subu whose network is up
+  user@UID.service.d/50-subu.conf          for a subu whose uid is known: its
+                                           user manager, and so every user
+                                           service (lingering ones at boot
+                                           too), runs in the subu's network
+                                           namespace /run/netns/ns-subu_N, with
+                                           /etc/netns/ns-subu_N/resolv.conf as
+                                           /etc/resolv.conf, without the host's
+                                           resolvers (/run/systemd/resolve,
+                                           /run/nscd), bound to (BindsTo=,
+                                           After=) subu-netns@INST.service
+  UNIT.d/50-subu.conf                      for each service attached to a subu
+                                           (`subu service attach`): the same
+                                           namespace and DNS, User= as the
+                                           export says, Slice= the subu's
+                                           slice, bound to (BindsTo=, After=)
+                                           subu@INST.service
 
 A missing export means no subus: no units, and a notice. A line of the export
 that breaks its format gives no units for that subu nor for the subus under
-it, and a warning; the other subus get their units. Messages go to the kernel
+it or its services, and a warning; the other subus get their units. A service
+line whose subu is not in the export gives nothing, and a warning. Messages go to the kernel
 log (/dev/kmsg); where there is none (a container) to the journal if it is
 listening (on daemon-reload), else to standard error.
 
@@ -60,10 +77,17 @@ Environment:
   SYSTEMD_LOG_TARGET   "console" sends the messages to standard error
 
 Files:
-  /etc/subu/subus      a header line "# subu export 1: ...", comment lines
-                       starting with '#', then per subu one line of five
+  /etc/subu/subus      a header line "# subu export 2: ...", comment lines
+                       starting with '#', then per subu one line of six
                        tab-separated fields: id (subu_N), name, parent id or
-                       "-", network (up|down), loopback (up|down)
+                       "-", network (up|down), loopback (up|down), uid (or
+                       "-" when unknown); and per attached service one line
+                       of four: "service", the subu's id, the unit
+                       (NAME.service), the user it runs as (the subu's or a
+                       subu's under it). An export of format 1 (subu lines of
+                       five fields, no uid, no services), from before an
+                       upgrade, is still read until subu-manager rewrites it
+                       at its start; its subus get no user@ drop-in.
 
 See also: systemd.generator(7), systemd.slice(5), systemd-escape(1), subu(1).
 )";
@@ -306,6 +330,7 @@ int main(int argc, char** argv) {
         log.problem("cannot open the output directory " + out_dir + ": " + error_text(errno) + "; no subu units");
         return 0;
     }
-    write_tree(root.get(), subu::units::render_tree(parsed.rows, SUBU_UNIT_DIR, source), out_dir, log);
+    write_tree(root.get(), subu::units::render_tree(parsed.rows, SUBU_UNIT_DIR, source, parsed.services), out_dir,
+               log);
     return 0;
 }

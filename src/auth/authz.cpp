@@ -9,7 +9,7 @@ bool sees(const Caller& caller, std::optional<std::uint32_t> owner_uid) {
 
 bool allowed(const Caller& caller, Action action, std::optional<std::uint32_t> owner_uid) {
     if (action == Action::List) return true;  // the list itself is filtered by sees()
-    if (sees(caller, owner_uid)) return true;
+    if (action == Action::ManageServices ? caller.uid == 0 : sees(caller, owner_uid)) return true;
     return caller.authority && caller.authority(action);
 }
 
@@ -21,6 +21,7 @@ std::string_view polkit_action(Action action) {
         case Action::Remove:
         case Action::Configure: return "org.subu.Manager1.manage-any";
         case Action::Exec: return "org.subu.Manager1.exec-any";
+        case Action::ManageServices: return "org.subu.Manager1.manage-services";
     }
     return "org.subu.Manager1.manage-any";
 }

@@ -14,6 +14,11 @@ enum class Action {
     Remove,     // remove a subu
     Configure,  // network, loopback, options of a subu
     Exec,       // run a program as a subu, inside it
+    // Attach or detach a system service: root's, or the authority's. Owning
+    // the subu is not enough: the service is the system's, and its owner
+    // would otherwise run any daemon of the host (its files, its ports) as
+    // their subu.
+    ManageServices,
 };
 
 struct Caller {
@@ -24,7 +29,8 @@ struct Caller {
 };
 
 // root may do everything; the owner (the masu whose uid is `owner_uid`) may
-// act on their own tree; anyone else only when the authority says yes.
+// act on their own tree (but not attach services); anyone else only when the
+// authority says yes.
 bool allowed(const Caller& caller, Action action, std::optional<std::uint32_t> owner_uid);
 
 // Whether `caller` sees a subu owned by `owner_uid` in a list: root and the

@@ -13,12 +13,13 @@
 namespace subu::bus {
 
 ManagerObject::ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
-                             service::WireGuards& wgs, SystemdUnits& systemd)
+                             service::WireGuards& wgs, service::Services& services, SystemdUnits& systemd)
     : AdaptorInterfaces(connection, config::manager_path),
       connection_(connection),
       store_(store),
       subus_(subus),
       wgs_(wgs),
+      services_(services),
       callers_(connection),
       execs_(systemd) {
     registerAdaptor();
@@ -227,6 +228,18 @@ void ManagerObject::Attach(const std::string& subu, const std::string& wg) {
 
 void ManagerObject::Detach(const std::string& subu) {
     guarded("Detach", [&] { changed_wg(wgs_.detach(callers_.of(getObject()), subu)); });
+}
+
+void ManagerObject::AttachService(const std::string& subu, const std::string& unit) {
+    guarded("AttachService", [&] { services_.attach(callers_.of(getObject()), subu, unit); });
+}
+
+void ManagerObject::DetachService(const std::string& subu, const std::string& unit) {
+    guarded("DetachService", [&] { services_.detach(callers_.of(getObject()), subu, unit); });
+}
+
+std::vector<std::string> ManagerObject::ListServices(const std::string& subu) {
+    return guarded("ListServices", [&] { return services_.list(callers_.of(getObject()), subu); });
 }
 
 std::string ManagerObject::WireGuardPool() { return wgs_.pool(); }

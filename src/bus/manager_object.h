@@ -9,6 +9,7 @@
 #include "bus/exec_runner.h"
 #include "bus/subu_object.h"
 #include "bus/wg_object.h"
+#include "service/services.h"
 #include "service/subus.h"
 #include "service/wireguards.h"
 #include "subu/dbus/Manager1_adaptor.h"
@@ -20,7 +21,7 @@ class ManagerObject final
                                       sdbus::Properties_adaptor> {
 public:
     ManagerObject(sdbus::IConnection& connection, store::Store& store, service::Subus& subus,
-                  service::WireGuards& wgs, SystemdUnits& systemd);
+                  service::WireGuards& wgs, service::Services& services, SystemdUnits& systemd);
     ~ManagerObject();
 
     // Publishes an object for every ready subu (at start, after recovery).
@@ -61,6 +62,9 @@ private:
     sdbus::ObjectPath GetWireGuard(const std::string& wg) override;
     void Attach(const std::string& subu, const std::string& wg) override;
     void Detach(const std::string& subu) override;
+    void AttachService(const std::string& subu, const std::string& unit) override;
+    void DetachService(const std::string& subu, const std::string& unit) override;
+    std::vector<std::string> ListServices(const std::string& subu) override;
     std::string WireGuardPool() override;
     void publish_wg(const store::WgRow& row, bool announce);
     void changed_wg(const store::WgRow& row);
@@ -75,6 +79,7 @@ private:
     store::Store& store_;
     service::Subus& subus_;
     service::WireGuards& wgs_;
+    service::Services& services_;
     Callers callers_;
     ExecRunner execs_;
     std::map<std::uint32_t, std::unique_ptr<SubuObject>> objects_;

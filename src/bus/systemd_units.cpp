@@ -79,13 +79,43 @@ void SystemdUnits::start(const std::string& unit) { run_job("StartUnit", unit, "
 void SystemdUnits::stop(const std::string& unit) { run_job("StopUnit", unit, "stop"); }
 void SystemdUnits::reload(const std::string& unit) { run_job("ReloadUnit", unit, "reload"); }
 
-std::string SystemdUnits::active_state(const std::string& unit) {
+std::unique_ptr<sdbus::IProxy> SystemdUnits::unit_proxy(const std::string& unit) {
     sdbus::ObjectPath path;
     systemd_->callMethod("LoadUnit").onInterface(systemd_iface).withArguments(unit).storeResultsTo(path);
-    auto u = sdbus::createProxy(*connection_, "org.freedesktop.systemd1", path);
+    return sdbus::createProxy(*connection_, "org.freedesktop.systemd1", path);
+}
+
+namespace {
+
+std::string property(sdbus::IProxy& u, const char* iface, const char* name) {
     sdbus::Variant v;
-    u->callMethod("Get").onInterface("org.freedesktop.DBus.Properties").withArguments("org.freedesktop.systemd1.Unit", "ActiveState").storeResultsTo(v);
+    u.callMethod("Get").onInterface("org.freedesktop.DBus.Properties").withArguments(iface, name).storeResultsTo(v);
     return v.get<std::string>();
 }
+
+constexpr const char* unit_iface = "org.freedesktop.systemd1.Unit";
+
+}  // namespace
+
+std::string SystemdUnits::active_state(const std::string& unit) {
+    return property(*unit_proxy(unit), unit_iface, "ActiveState");
+}
+
+system::Units::Facts SystemdUnits::describe(const std::string& unit) {
+    Facts f;
+    try {
+        auto u = unit_proxy(unit);
+        f.id = property(*u, unit_iface, "Id");
+        f.load_state = property(*u, unit_iface, "LoadState");
+        f.active_state = property(*u, unit_iface, "ActiveState");
+        if (f.load_state == "loaded" && f.id.size() > 8 && f.id.compare(f.id.size() - 8, 8, ".service") == 0)
+            f.user = property(*u, "org.freedesktop.systemd1.Service", "User");
+    } catch (const sdbus::Error& e) {
+        throw Failed("systemd could not say what " + unit + " is: " + e.getMessage());
+    }
+    return f;
+}
+
+void SystemdUnits::try_restart(const std::string& unit) { run_job("TryRestartUnit", unit, "restart"); }
 
 }  // namespace subu::bus

@@ -18,6 +18,8 @@ public:
     void stop(const std::string& unit) override;
     void reload(const std::string& unit) override;
     std::string active_state(const std::string& unit) override;
+    Facts describe(const std::string& unit) override;
+    void try_restart(const std::string& unit) override;
 
     // The private connection, for the manager's loop to pump, and the proxy
     // of systemd's manager object on it.
@@ -31,6 +33,7 @@ public:
 private:
     void run_job(const char* method, const std::string& unit, const char* verb);
     std::string wait_for(const sdbus::ObjectPath& job, const std::string& unit);
+    std::unique_ptr<sdbus::IProxy> unit_proxy(const std::string& unit);
 
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<sdbus::IProxy> systemd_;

@@ -38,6 +38,7 @@ SYNOPSIS
     subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
     subu attach WG SUBU WG_N
     subu detach WG SUBU
+    subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU
     subu init
     subu help | usage | example | version
 
@@ -92,13 +93,25 @@ VERBS
     WG list | info WG | remove WG
     attach WG SUBU WG_N  Give a subu its tunnel (root).
     detach WG SUBU       Take it away again.
+    service attach SUBU UNIT
+                         Run the system service UNIT (NAME.service) inside
+                         the subu, now and from boot: in its namespace, slice
+                         and DNS, as the subu's user (or as the user the unit
+                         names, if that is a subu under it). A running unit
+                         restarts inside; starting it brings the subu's
+                         network up. Root (or polkit's manage-services) only.
+    service detach SUBU UNIT
+                         Back outside, as its own user; restarted if running.
+    service list SUBU    The services attached to the subu. A subu with
+                         services attached cannot be removed: detach first.
     init                 Make sure the state store exists; say where it is.
     help                 This text.        usage     The synopsis only.
     example              A short session.  version   The version.
 
 EXIT STATUS
     0 success, 1 failure, 2 bad usage or invalid argument, 3 not found,
-    4 already exists, 5 access denied, 6 busy (e.g. has child subus),
+    4 already exists, 5 access denied, 6 busy (e.g. has child subus or
+    attached services, or the service is attached to another subu),
     7 the manager cannot be reached.
 
 FILES
@@ -110,6 +123,10 @@ SYSTEMD
     Every subu is a slice (subu-Thomas-US.slice; nested subus nested) and the
     units subu@NAME.service and subu-netns@NAME.service, NAME escaped as
     systemd-escape does. `systemctl status subu@Thomas_US` tells the truth.
+    The subu's user manager (user@UID.service, so every user service and
+    `systemd-run --user`, lingering or not) and its attached services run in
+    its namespace through drop-ins subu-generator writes (50-subu.conf):
+    `systemctl cat user@UID.service` shows them.
 )";
 
 constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
@@ -123,6 +140,7 @@ constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
        subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
        subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
        subu attach WG SUBU WG_N | detach WG SUBU
+       subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU
        subu init
        subu help | usage | example | version
 )";
@@ -358,13 +376,21 @@ int wg_verbs(const std::string& verb, const std::vector<std::string>& rest) {
     return Exit::ok;
 }
 
+// Whether `rest` is one of `group`'s verbs (`choices`, for the message) with
+// its count of arguments: Exit::ok, or the usage error, said.
+int check_verb(const std::string& group, const std::string& choices,
+               const std::map<std::string, std::size_t>& arity, const std::vector<std::string>& rest) {
+    if (rest.empty()) return usage_error("'" + group + "' needs " + choices);
+    auto a = arity.find(rest[0]);
+    if (a == arity.end()) return usage_error("unknown " + group + " verb " + shown(rest[0]));
+    if (rest.size() - 1 != a->second)
+        return usage_error("'" + group + " " + rest[0] + "' takes " + std::to_string(a->second) + " argument(s)");
+    return Exit::ok;
+}
+
 int option_verbs(const std::vector<std::string>& rest) {
     static const std::map<std::string, std::size_t> arity = {{"set", 3}, {"get", 2}, {"list", 1}};
-    if (rest.empty()) return usage_error("'option' needs set, get or list");
-    auto a = arity.find(rest[0]);
-    if (a == arity.end()) return usage_error("unknown option verb " + shown(rest[0]));
-    if (rest.size() - 1 != a->second)
-        return usage_error("'option " + rest[0] + "' takes " + std::to_string(a->second) + " argument(s)");
+    if (int bad = check_verb("option", "set, get or list", arity, rest)) return bad;
     auto connection = sdbus::createSystemBusConnection();
     Manager m(*connection);
     if (rest[0] == "set") {
@@ -374,6 +400,27 @@ int option_verbs(const std::vector<std::string>& rest) {
         std::printf("%s\n", m.GetOption(rest[1], rest[2]).c_str());
     } else {
         for (const auto& [name, value] : m.ListOptions(rest[1])) std::printf("%-18s %s\n", name.c_str(), value.c_str());
+    }
+    return Exit::ok;
+}
+
+// `service attach SUBU UNIT`, `service detach SUBU UNIT`, `service list SUBU`.
+int service_verbs(const std::vector<std::string>& rest) {
+    static const std::map<std::string, std::size_t> arity = {{"attach", 2}, {"detach", 2}, {"list", 1}};
+    if (int bad = check_verb("service", "attach SUBU UNIT, detach SUBU UNIT or list SUBU", arity, rest)) return bad;
+    for (std::size_t i = 1; i < rest.size(); ++i)
+        if (rest[i].size() > 1 && rest[i][0] == '-') return usage_error("unknown option " + shown(rest[i]));
+    auto connection = system_bus();
+    if (!connection) return Exit::unreachable;
+    Manager m(*connection);
+    if (rest[0] == "attach") {
+        m.AttachService(rest[1], rest[2]);
+        std::printf("%s runs in %s\n", rest[2].c_str(), rest[1].c_str());
+    } else if (rest[0] == "detach") {
+        m.DetachService(rest[1], rest[2]);
+        std::printf("%s runs outside %s again\n", rest[2].c_str(), rest[1].c_str());
+    } else {
+        for (const auto& unit : m.ListServices(rest[1])) std::printf("%s\n", unit.c_str());
     }
     return Exit::ok;
 }
@@ -399,6 +446,7 @@ int dispatch(const std::vector<std::string>& args) {
     }
     if (verb == "WG" || verb == "attach" || verb == "detach") return wg_verbs(verb, rest);
     if (verb == "option") return option_verbs(rest);
+    if (verb == "service") return service_verbs(rest);
     if (verb == "exec") return exec_verb(rest);
     static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},

@@ -53,4 +53,28 @@ void write_atomically(const std::string& path, std::string_view content, unsigne
     }
 }
 
+std::optional<std::string> read_if_exists(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) return std::nullopt;
+    std::string out;
+    struct stat st {};
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        char buf[8192];
+        for (;;) {
+            const ssize_t n = ::read(fd, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                if (n < 0) st.st_mode = 0;
+                break;
+            }
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    } else {
+        st.st_mode = 0;
+    }
+    ::close(fd);
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    return out;
+}
+
 }  // namespace subu::files

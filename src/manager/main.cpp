@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "bpf/steering.h"
@@ -15,13 +16,16 @@
 #include "bus/systemd_units.h"
 #include "core/errors.h"
 #include "core/log.h"
+#include "core/files.h"
 #include "export/export.h"
+#include "service/services.h"
 #include "service/subus.h"
 #include "service/wireguards.h"
 #include "store/store.h"
 #include "subu/config.h"
 #include "system/accounts.h"
 #include "system/netns.h"
+#include "units/render.h"
 
 namespace {
 
@@ -31,11 +35,15 @@ The subu system service. It owns org.subu.Manager1 on the system bus, keeps
 the desired state of every subu in its SQLite store, and makes the Unix users
 that subus are. Their namespaces and networks it leaves to systemd: it starts,
 stops and reloads subu@NAME.service and subu-netns@NAME.service, and keeps the
-boot export that subu-generator turns into units. It is started by D-Bus
-activation (or `systemctl start subu-manager`); people use `subu` or busctl.
+boot export that subu-generator turns into units (slices, and drop-ins that
+put each subu's user manager and attached services into its namespace). It
+is started by D-Bus activation (or `systemctl start subu-manager`); people
+use `subu` or busctl.
 
 On start it finishes or undoes whatever a crash interrupted (a half-made or
-half-removed subu) and starts the units of subus whose namespace is missing.
+half-removed subu), starts the units of subus whose namespace is missing, and
+rewrites the boot export; if that changed it (an upgrade from format 1), it
+reloads systemd and restarts running user managers of subus into their subu.
 
 Options:
   --state-db PATH   use this database instead of the default
@@ -104,6 +112,30 @@ void serve(sdbus::IConnection& connection, subu::bus::SystemdUnits& systemd, sub
     }
 }
 
+// recover() has rewritten the export; when that changed it (an upgrade from
+// format 1, an edit, a restore), systemd reloads now, so the generated units
+// are the store's before anyone logs in. After format 1, which had no uids,
+// running user managers of subus started outside their subu: they restart
+// into it (their user services restart with them).
+void catch_up_boot_view(subu::store::Store& store, subu::bus::SystemdUnits& units,
+                        const std::optional<std::string>& before, const std::optional<std::string>& after) {
+    if (before == after) return;
+    try {
+        units.daemon_reload();
+        if (!before || before->rfind("# subu export 1:", 0) != 0) return;
+        for (const auto& r : store.subus()) {
+            if (r.state != subu::store::RowState::Ready || !r.uid) continue;
+            const std::string unit = subu::units::user_manager(*r.uid);
+            if (units.active_state(unit) != "active") continue;
+            units.try_restart(unit);
+            subu::log::info("Restarted " + unit + " into the namespace of " + r.name + " after the upgrade of the export",
+                            {{"SUBU_ID", r.id()}, {"SUBU_NAME", r.name}, {"UNIT", unit}});
+        }
+    } catch (const std::exception& e) {
+        subu::log::error(std::string("Could not bring systemd in line with the rewritten boot export: ") + e.what());
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,13 +176,16 @@ int main(int argc, char** argv) {
         subu::bpf::PinnedUidRule uid_rule(subu::config::netns_dir);
         subus.keep_uid_rule(uid_rule);
         subus.on_change([&] { subu::exporting::write(store, export_path); });
+        const auto export_before = subu::files::read_if_exists(export_path);
         subus.recover();
+        catch_up_boot_view(store, units, export_before, subu::files::read_if_exists(export_path));
+        subu::service::Services services(store, subus, units);
         subu::service::WireGuards wgs(store, subus, units, dir + "/keys");
         wgs.recover();
         wgs.converge_units();
 
         auto connection = sdbus::createSystemBusConnection();
-        subu::bus::ManagerObject manager(*connection, store, subus, wgs, units);
+        subu::bus::ManagerObject manager(*connection, store, subus, wgs, services, units);
         manager.publish_all();
         // The name is taken last: a caller activated by it finds every object in place.
         connection->requestName(subu::config::bus_name);

@@ -27,6 +27,14 @@ std::string wg_id(std::uint32_t num);
 
 // The network namespace of subu N: "ns-subu_N".
 std::string netns_name(std::uint32_t num);
+// Where it is bind-mounted: "/run/netns/ns-subu_N".
+std::string netns_path(std::uint32_t num);
+// The subu's own resolv.conf, where `ip netns exec` looks for it too:
+// "/etc/netns/ns-subu_N/resolv.conf".
+std::string resolv_conf_path(std::uint32_t num);
+
+// The host resolvers' sockets, out of reach of everything that runs in a subu.
+inline constexpr std::string_view host_resolver_dirs[] = {"/run/systemd/resolve", "/run/nscd"};
 
 // The name a subu's parent has: "Thomas_US_Rabbit" -> "Thomas_US"; for a
 // top-level subu the parent is the masu, returned as well.

@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "names/names.h"
+
 namespace subu::service {
 
 // A read-only bind mount (BindReadOnlyPaths=); a missing source is skipped if `optional`.
@@ -64,7 +66,7 @@ inline constexpr std::string_view login_path = "/usr/local/bin:/usr/bin:/bin:/us
 ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const ExecHost& host, std::uint64_t serial);
 
 // The host resolvers' sockets, out of reach of exec'd programs.
-inline constexpr std::string_view host_resolver_dirs[] = {"/run/systemd/resolve", "/run/nscd"};
+using names::host_resolver_dirs;
 
 // systemd's sandboxing for an isolation level (none, standard, strict, quantum).
 std::vector<UnitProperty> isolation_properties(std::string_view level);

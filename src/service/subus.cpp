@@ -290,13 +290,17 @@ void Subus::reload_units() {
     reload_pending_ = true;
 }
 
-bool Subus::flush_reload() {
+bool Subus::flush_reload(bool must) {
     if (!reload_pending_) return false;
     reload_pending_ = false;
     try {
         units_.daemon_reload();
     } catch (const std::exception& e) {
         log::error(std::string("Could not reload systemd after a change of subus: ") + e.what());
+        if (must) {
+            reload_pending_ = true;
+            throw;
+        }
     }
     return true;
 }
@@ -342,6 +346,19 @@ store::SubuRow Subus::remove(const auth::Caller& caller, std::string_view ref, b
         if (auto n = store_.count_children(row.num))
             throw Busy("The subu " + row.name + " has " + std::to_string(n) +
                        " child subu(s); remove them first (`subu list` shows them).");
+        // Detaching them here would move system services back to the host's
+        // network, as their own users again: that is for a person to decide.
+        if (const auto attached = store_.services_of(row.num); !attached.empty())
+            throw Busy("The subu " + row.name + " has " + std::to_string(attached.size()) +
+                       " attached service(s), " + attached.front().unit + (attached.size() > 1 ? " and more" : "") +
+                       "; detach them first (`subu service list " + row.name + "` shows them, `subu service detach " +
+                       row.name + " UNIT` detaches one).");
+        if (const auto run_by = store_.services_run_by(row.name); !run_by.empty()) {
+            const auto of = store_.subu_by_num(run_by.front().subu);
+            const std::string owner = of ? of->name : names::subu_id(run_by.front().subu);
+            throw Busy("The service " + run_by.front().unit + ", attached to " + owner + ", runs as " + row.name +
+                       "; detach it first (`subu service detach " + owner + " " + run_by.front().unit + "`).");
+        }
         store_.set_state(row.num, store::RowState::Removing);
         // In the same commit as the state: from here on, whatever a crash
         // leaves, the uid goes to nobody else while the subu's files remain.

@@ -64,15 +64,20 @@ public:
 
     // Reloads systemd if a change since the last call wants it (the generated
     // units follow the export); the manager calls it when it is idle. Returns
-    // whether it reloaded.
-    bool flush_reload();
+    // whether it reloaded. A failed reload is logged, or thrown if `must`.
+    bool flush_reload(bool must = false);
+    // After a committed change the export shows: writes the export now, and
+    // reloads systemd at the next flush_reload().
+    void reload_units();
     bool reload_pending() const { return reload_pending_; }
 
     // uid of a subu's masu, if that user still exists.
     std::optional<std::uint32_t> owner_uid(const store::SubuRow& row);
 
-private:
+    // The subu `ref` (an id or a name), made and not being made; no authorization.
     store::SubuRow find_or_throw(std::string_view ref);
+
+private:
     // Inside a write: throws NotFound unless `row` is still there and ready,
     // and AccessDenied unless `caller` may still do `action` on it.
     void require_still_allowed(const auth::Caller& caller, const store::SubuRow& row, auth::Action action);
@@ -92,7 +97,6 @@ private:
     // retired if it was given a kept home, the shared group, the row.
     void forget_made(const store::SubuRow& row);
     void stop_units(const store::SubuRow& row);
-    void reload_units();
     void finish_remove(const store::SubuRow& row, bool purge_home);
     void drop_incommon_if_last(const std::string& masu);
     // One step on the uid rule; false when the rule is not loaded (logged).

@@ -344,6 +344,47 @@ void Store::set_option(std::uint32_t subu, const std::string& name, const std::s
     q.exec();
 }
 
+std::vector<ServiceRow> Store::services_where(const char* condition,
+                                             const std::function<void(SQLite::Statement&)>& bind) {
+    SQLite::Statement q(db_, std::string("SELECT unit, subu, user FROM service") + condition + " ORDER BY subu, unit");
+    if (bind) bind(q);
+    std::vector<ServiceRow> out;
+    while (q.executeStep())
+        out.push_back({q.getColumn(0).getString(), static_cast<std::uint32_t>(q.getColumn(1).getInt64()),
+                       q.getColumn(2).getString()});
+    return out;
+}
+
+std::vector<ServiceRow> Store::services() { return services_where("", {}); }
+
+std::vector<ServiceRow> Store::services_of(std::uint32_t subu) {
+    return services_where(" WHERE subu = ?", [&](SQLite::Statement& q) { q.bind(1, static_cast<std::int64_t>(subu)); });
+}
+
+std::optional<ServiceRow> Store::service(std::string_view unit) {
+    auto rows = services_where(" WHERE unit = ?", [&](SQLite::Statement& q) { q.bind(1, std::string(unit)); });
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+}
+
+std::vector<ServiceRow> Store::services_run_by(std::string_view user) {
+    return services_where(" WHERE user = ?", [&](SQLite::Statement& q) { q.bind(1, std::string(user)); });
+}
+
+void Store::insert_service(const ServiceRow& r) {
+    SQLite::Statement q(db_, "INSERT INTO service (unit, subu, user) VALUES (?, ?, ?)");
+    q.bind(1, r.unit);
+    q.bind(2, static_cast<std::int64_t>(r.subu));
+    q.bind(3, r.user);
+    q.exec();
+}
+
+void Store::delete_service(std::string_view unit) {
+    SQLite::Statement q(db_, "DELETE FROM service WHERE unit = ?");
+    q.bind(1, std::string(unit));
+    q.exec();
+}
+
 std::optional<std::string> Store::meta(std::string_view key) {
     SQLite::Statement q(db_, "SELECT value FROM meta WHERE key = ?");
     q.bind(1, std::string(key));

@@ -62,6 +62,15 @@ struct WgRow {
     std::string id() const;
 };
 
+// A system service attached to a subu: it runs in the subu's namespace as `user`.
+struct ServiceRow {
+    std::string unit;        // "probe.service", systemd's own name for it
+    std::uint32_t subu = 0;  // the subu's num
+    std::string user;        // the subu's user or a descendant's
+
+    bool operator==(const ServiceRow&) const = default;
+};
+
 // Used by one thread at a time (the manager's event loop, or one tool), so
 // SQLite's own per-call locking is left out: it doubled the cost of a read.
 class Store {
@@ -117,6 +126,14 @@ public:
     std::map<std::string, std::string> options_of(std::uint32_t subu);
     void set_option(std::uint32_t subu, const std::string& name, const std::string& value);
 
+    // Attached services: all (by subu, then unit), one subu's, one unit's, those run as `user`.
+    std::vector<ServiceRow> services();
+    std::vector<ServiceRow> services_of(std::uint32_t subu);
+    std::optional<ServiceRow> service(std::string_view unit);
+    std::vector<ServiceRow> services_run_by(std::string_view user);
+    void insert_service(const ServiceRow& row);
+    void delete_service(std::string_view unit);
+
     std::optional<std::string> meta(std::string_view key);
     void set_meta(std::string_view key, std::string_view value);
     void delete_meta(std::string_view key);
@@ -126,6 +143,8 @@ private:
     std::uint32_t first_free_num(const char* table);  // `table` is one of ours, never input
     SubuRow row_from(SQLite::Statement& q);
     WgRow wg_from(SQLite::Statement& q);
+    // `condition` is ours, never input; `bind` binds its parameters.
+    std::vector<ServiceRow> services_where(const char* condition, const std::function<void(SQLite::Statement&)>& bind);
 
     std::string path_;
     SQLite::Database db_;

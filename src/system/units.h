@@ -15,6 +15,17 @@ public:
     virtual void reload(const std::string& unit) = 0;
     // "active", "inactive", "failed", ... as systemd says.
     virtual std::string active_state(const std::string& unit) = 0;
+
+    // What systemd knows of a unit, loading it if need be (LoadUnit): its
+    // own name (`id`: an alias gives the unit's name), LoadState ("loaded",
+    // "not-found", "masked", "bad-setting", "error"), ActiveState, and for a
+    // loaded service the User= it runs as ("" for root or none).
+    struct Facts {
+        std::string id, load_state, active_state, user;
+    };
+    virtual Facts describe(const std::string& unit) = 0;
+    // Restarts `unit` if it is running, and only then (TryRestartUnit); waits as above.
+    virtual void try_restart(const std::string& unit) = 0;
 };
 
 }  // namespace subu::system

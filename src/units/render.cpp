@@ -2,7 +2,10 @@
 // systemd: tests compare them byte for byte and run systemd-analyze verify.
 #include "units/render.h"
 
+#include <algorithm>
+
 #include "bpf/steering.h"
+#include "names/names.h"
 #include "units/escape.h"
 
 namespace subu::units {
@@ -35,9 +38,47 @@ std::string slice_body() {
     return out;
 }
 
+// What every process of a subu gets, however it is started: the subu's
+// namespace, its DNS (bound where it exists; ip netns exec reads the same
+// file) and no way to the host's resolvers, which cross namespaces as Unix
+// sockets.
+std::string confinement(const exporting::ExportRow& r) {
+    std::string out = "NetworkNamespacePath=" + names::netns_path(r.num) + "\n";
+    out += "BindReadOnlyPaths=-" + names::resolv_conf_path(r.num) + ":/etc/resolv.conf\n";
+    for (auto dir : names::host_resolver_dirs) {
+        out += "InaccessiblePaths=-";
+        out += dir;
+        out += '\n';
+    }
+    return out;
+}
+
 }  // namespace
 
+std::string user_manager_dropin(const exporting::ExportRow& r) {
+    const auto netns = service("subu-netns", r.name);
+    // BindsTo=, not Requires=: the user manager lives exactly as long as the
+    // namespace unit is active. Should that unit go inactive in any way (a
+    // stop, network down, a remove, a failure), the manager and every user
+    // service stop with it, rather than live on in a namespace that is torn
+    // down; Requires= would let them stay when the unit merely went inactive.
+    return std::string(generated_header) + "# The user manager of subu " + literal(r.name) + " (" + r.id +
+           "), and so every user service, runs in the subu's network namespace.\n\n[Unit]\nBindsTo=" + netns +
+           "\nAfter=" + netns + "\n\n[Service]\n" + confinement(r);
+}
+
+std::string attached_service_dropin(const exporting::ExportRow& r, const exporting::ExportService& s) {
+    const auto up = service("subu", r.name);
+    // Bound to subu@ (the subu with its network up): the service runs only
+    // while its subu is up, and starting it brings the subu up.
+    return std::string(generated_header) + "# " + s.unit + " is attached to subu " + literal(r.name) + " (" + r.id +
+           "): it runs in the subu's network namespace and slice, as " + s.user + ".\n\n[Unit]\nBindsTo=" + up +
+           "\nAfter=" + up + "\n\n[Service]\nUser=" + s.user + "\nSlice=" + slice(r.name) + "\n" + confinement(r);
+}
+
 std::string instance(std::string_view subu_name) { return escape(subu_name); }
+
+std::string user_manager(std::uint32_t uid) { return "user@" + std::to_string(uid) + ".service"; }
 
 std::string service(std::string_view tmpl, std::string_view subu_name) {
     std::string out(tmpl);
@@ -68,9 +109,9 @@ std::string slice_cgroup(std::string_view subu_name) {
 }
 
 GeneratedTree render_tree(const std::vector<exporting::ExportRow>& rows, std::string_view unit_dir,
-                          std::string_view source_path) {
+                          std::string_view source_path, const std::vector<exporting::ExportService>& services) {
     GeneratedTree tree;
-    tree.reserve(rows.size() * 5);
+    tree.reserve(rows.size() * 6 + services.size());
     const std::string source = literal(source_path);
     static const std::string tail = "\nRequires=" + std::string(steering_unit) + "\nAfter=" +
                                     std::string(steering_unit) + "\nBefore=slices.target\n\n" + slice_body();
@@ -81,6 +122,14 @@ GeneratedTree render_tree(const std::vector<exporting::ExportRow>& rows, std::st
         std::string unit(generated_header);
         unit += "\n[Unit]\nDescription=subu " + literal(r.name) + " (" + literal(r.id) + ")\nSourcePath=" + source + tail;
         tree.push_back({slice(r.name), Entry::Kind::File, std::move(unit)});
+        if (r.uid != 0)
+            tree.push_back({user_manager(r.uid) + ".d/" + std::string(dropin_name),
+                            Entry::Kind::File, user_manager_dropin(r)});
+    }
+    for (const auto& s : services) {
+        const auto r = std::find_if(rows.begin(), rows.end(), [&](const auto& row) { return row.num == s.subu_num; });
+        if (r == rows.end()) continue;  // the parser never gives one: its subu must be in the export
+        tree.push_back({s.unit + ".d/" + std::string(dropin_name), Entry::Kind::File, attached_service_dropin(*r, s)});
     }
     const std::string wants(wants_dir);
     for (const auto& r : rows) {

@@ -1,5 +1,6 @@
 // Unit rendering: the names of a subu's units and the tree subu-generator writes (pure, no I/O).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ std::string instance(std::string_view subu_name);
 
 // "subu", "Thomas_US" -> "subu@Thomas_US.service"; tmpl is "subu" or "subu-netns".
 std::string service(std::string_view tmpl, std::string_view subu_name);
+
+// The user manager of the user `uid`: "user@1001.service".
+std::string user_manager(std::uint32_t uid);
 
 // The subu's slice, nested as the subu is: "Thomas_US_Rabbit" ->
 // "subu-Thomas-US-Rabbit.slice", inside subu-Thomas-US.slice, inside
@@ -40,14 +44,30 @@ struct Entry {
 // a file could not be written, and finds the links of one directory together.
 using GeneratedTree = std::vector<Entry>;
 
+// The name of every drop-in the generator writes, in UNIT.d/.
+inline constexpr std::string_view dropin_name = "50-subu.conf";
+
 // For each subu: its slice (requiring subu-bpf.service, with BPFProgram= for
 // each steering hook), and multi-user.target.wants/ links for the slice
 // and subu-netns@ (every subu has its slice and namespace from boot on) and
-// for subu@ when its network is up. The units themselves need nothing per
-// subu (they run no processes of their own), which keeps the tree at about
-// 3.5 entries a subu: 1000 subus in well under 50 ms. Links to templates point
-// into `unit_dir`; `source_path` is the export, shown as SourcePath=.
+// for subu@ when its network is up. For each subu whose uid is known, a
+// drop-in for its user manager, user@UID.service, which puts it (and so
+// every user service) into the subu's namespace. For each attached service a
+// drop-in that puts it into its subu's namespace, slice and user. The subu
+// units themselves need nothing per subu (they run no processes of their
+// own), which keeps the tree at about 4.5 entries a subu: 1000 subus in well
+// under 50 ms. Links to templates point into `unit_dir`; `source_path` is the
+// export, shown as SourcePath=.
 GeneratedTree render_tree(const std::vector<exporting::ExportRow>& rows, std::string_view unit_dir,
-                          std::string_view source_path);
+                          std::string_view source_path, const std::vector<exporting::ExportService>& services = {});
+
+// The drop-in for the user manager of `row`'s user: in the subu's namespace
+// with its resolv.conf and without the host's resolvers, bound to (and
+// after) the subu's namespace unit.
+std::string user_manager_dropin(const exporting::ExportRow& row);
+
+// The drop-in for `service`, attached to the subu `row`: as above, bound to
+// (and after) subu@, in the subu's slice, as the service's user.
+std::string attached_service_dropin(const exporting::ExportRow& row, const exporting::ExportService& service);
 
 }  // namespace subu::units

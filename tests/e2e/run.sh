@@ -33,7 +33,7 @@ check_output "subu information by id names the parent" 'Parent: +subu_1' in_box 
 check_output "GetSubu returns the object" '^o "/org/subu/Manager1/subu/subu_1"$' in_box busctl call $M GetSubu s Thomas_US
 check_output "the subu object has its properties" 'Name +property +s +"Thomas_US_Rabbit"' in_box busctl introspect org.subu.Manager1 /org/subu/Manager1/subu/subu_2
 check_output "ObjectManager lists the subu objects" 'subu_3' in_box busctl call org.subu.Manager1 /org/subu/Manager1 org.freedesktop.DBus.ObjectManager GetManagedObjects
-check_output "the boot export lists Thomas_US_Rabbit under subu_1" '^subu_2[[:space:]]Thomas_US_Rabbit[[:space:]]subu_1[[:space:]]down[[:space:]]down$' in_box cat /etc/subu/subus
+check_output "the boot export lists Thomas_US_Rabbit under subu_1" '^subu_2[[:space:]]Thomas_US_Rabbit[[:space:]]subu_1[[:space:]]down[[:space:]]down[[:space:]][0-9]+$' in_box cat /etc/subu/subus
 check_output "the boot export is world-readable and root's" '^644 root' in_box stat -c '%a %U' /etc/subu/subus
 check_output "names with - work" '^subu_4  Thomas_new-subu$' in_box subu make Thomas new-subu
 
@@ -151,7 +151,7 @@ check_output "subu@Thomas_US is active" '^active$' in_box systemctl is-active su
 check_output "systemctl status subu@Thomas_US works" 'Active: active' in_box systemctl status subu@Thomas_US --no-pager
 check_output "its namespace has lo up" '<LOOPBACK,UP,LOWER_UP>' lo_state ns-subu_1
 check_output "the store says network up" '^up\|up$' in_box sqlite3 /var/lib/subu/subu.db "SELECT network, loopback FROM subu WHERE num = 1"
-check_output "the export says network up" '^subu_1[[:space:]]Thomas_US[[:space:]]-[[:space:]]up[[:space:]]up$' in_box cat /etc/subu/subus
+check_output "the export says network up" '^subu_1[[:space:]]Thomas_US[[:space:]]-[[:space:]]up[[:space:]]up[[:space:]][0-9]+$' in_box cat /etc/subu/subus
 check_output "subu info shows the unit and slice" 'Slice: +subu-Thomas-US\.slice' in_box subu info Thomas_US
 check_output "each subu is its own slice" 'subu-Thomas-US\.slice' in_box systemd-cgls --all --no-pager /subu.slice
 check_output "its slice is active from make on" '^active$' in_box systemctl is-active subu-Thomas-US.slice

@@ -55,3 +55,10 @@ TEST(Authorization, MapsEachKindOfVerbToItsPolkitAction) {
     EXPECT_EQ(polkit_action(Action::Configure), "org.subu.Manager1.manage-any");
     EXPECT_EQ(polkit_action(Action::Exec), "org.subu.Manager1.exec-any");
 }
+
+TEST(Authorization, LeavesServicesToRootAndTheAuthorityNotTheOwner) {
+    EXPECT_TRUE(allowed({0}, Action::ManageServices, 1000));
+    EXPECT_FALSE(allowed({1000}, Action::ManageServices, 1000));
+    EXPECT_TRUE(allowed({1000, [](Action a) { return a == Action::ManageServices; }}, Action::ManageServices, 1000));
+    EXPECT_EQ(polkit_action(Action::ManageServices), "org.subu.Manager1.manage-services");
+}

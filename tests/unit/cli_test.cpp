@@ -40,3 +40,14 @@ TEST(TheCli, MapsBusErrorsToDistinctExitCodes) {
     EXPECT_EQ(exit_code_for("org.freedesktop.DBus.Error.ServiceUnknown"), Exit::unreachable);
     EXPECT_EQ(exit_code_for("org.subu.Error.Failed"), Exit::failed);
 }
+
+TEST(TheCli, ChecksTheServiceVerbsBeforeTheBus) {
+    EXPECT_EQ(run({"service"}), Exit::usage);
+    EXPECT_EQ(run({"service", "frob", "Thomas_US"}), Exit::usage);
+    EXPECT_EQ(run({"service", "attach", "Thomas_US"}), Exit::usage);
+    EXPECT_EQ(run({"service", "attach", "Thomas_US", "a.service", "b.service"}), Exit::usage);
+    EXPECT_EQ(run({"service", "detach", "Thomas_US"}), Exit::usage);
+    EXPECT_EQ(run({"service", "list"}), Exit::usage);
+    EXPECT_EQ(run({"service", "list", "a", "b"}), Exit::usage);
+    EXPECT_EQ(run({"service", "attach", "--force", "a.service"}), Exit::usage);
+}

@@ -28,16 +28,19 @@ std::filesystem::path fresh_dir(const char* name) {
 }
 }  // namespace
 
-TEST(TheBootExport, ListsReadySubusOnlyWithTheirParents) {
+TEST(TheBootExport, ListsReadySubusOnlyWithTheirParentsUidsAndServices) {
     store::SubuRow a, b, c;
     a.num = 1, a.name = "Thomas_US", a.state = store::RowState::Ready, a.network = "up";
     b.num = 2, b.name = "Thomas_US_Rabbit", b.parent = 1, b.state = store::RowState::Ready, b.loopback = "up";
     c.num = 3, c.name = "Thomas_half", c.state = store::RowState::Creating;
-    EXPECT_EQ(exporting::render({a, b, c}),
-              "# subu export 1: written by subu-manager on every change, read by subu-generator at boot. Do not edit.\n"
-              "# id\tname\tparent\tnetwork\tloopback\n"
-              "subu_1\tThomas_US\t-\tup\tdown\n"
-              "subu_2\tThomas_US_Rabbit\tsubu_1\tdown\tup\n");
+    a.uid = 1001;
+    EXPECT_EQ(exporting::render({a, b, c}, {{"probe.service", 1, "Thomas_US"}, {"half.service", 3, "Thomas_half"}}),
+              "# subu export 2: written by subu-manager on every change, read by subu-generator at boot. Do not edit.\n"
+              "# id\tname\tparent\tnetwork\tloopback\tuid\n"
+              "subu_1\tThomas_US\t-\tup\tdown\t1001\n"
+              "subu_2\tThomas_US_Rabbit\tsubu_1\tdown\tup\t-\n"
+              "# service\tsubu\tunit\tuser\n"
+              "service\tsubu_1\tprobe.service\tThomas_US\n");
 }
 
 TEST(AnAtomicWrite, ReplacesTheFileWithTheModeAskedAndLeavesNoTemporary) {
@@ -72,7 +75,11 @@ TEST(TheBootExport, IsWrittenFromTheStoreMakingItsDirectory) {
     store::SubuRow a;
     a.num = 1, a.name = "Thomas_US", a.masu = "Thomas", a.state = store::RowState::Ready;
     s.insert_subu(a);
-    exporting::write(s, (d / "etc" / "subus").string());
-    EXPECT_NE(slurp(d / "etc" / "subus").find("subu_1\tThomas_US\t-\tdown\tdown\n"), std::string::npos);
+    EXPECT_TRUE(exporting::write(s, (d / "etc" / "subus").string()));
+    EXPECT_NE(slurp(d / "etc" / "subus").find("subu_1\tThomas_US\t-\tdown\tdown\t-\n"), std::string::npos);
+    EXPECT_FALSE(exporting::write(s, (d / "etc" / "subus").string())) << "the same text again is no change";
+    s.insert_service({"probe.service", 1, "Thomas_US"});
+    EXPECT_TRUE(exporting::write(s, (d / "etc" / "subus").string()));
+    EXPECT_NE(slurp(d / "etc" / "subus").find("service\tsubu_1\tprobe.service\tThomas_US\n"), std::string::npos);
     std::filesystem::remove_all(d);
 }

@@ -25,6 +25,7 @@
 #include "names/names.h"
 #include "units/escape.h"
 #include "units/render.h"
+#include "units/service_name.h"
 
 extern char** environ;
 
@@ -33,9 +34,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Format 1, as an export from before an upgrade has it: still read.
 constexpr std::string_view header =
     "# subu export 1: written by subu-manager on every change, read by subu-generator at boot. Do not edit.\n"
     "# id\tname\tparent\tnetwork\tloopback\n";
+constexpr std::string_view header_v2 =
+    "# subu export 2: written by subu-manager on every change, read by subu-generator at boot. Do not edit.\n"
+    "# id\tname\tparent\tnetwork\tloopback\tuid\n";
 
 struct Ran {
     int exit_code = -1;
@@ -192,10 +197,10 @@ Ran verify(const fs::path& tree, const std::string& name, std::size_t stride = 1
     for (const auto& e : fs::directory_iterator("/lib/systemd/system"))
         if (e.path().extension() == ".target" && fs::is_regular_file(e.path()))
             fs::copy_file(e.path(), installed / e.path().filename());
-    for (const auto& e : fs::directory_iterator(SUBU_UNITS_DIR)) {
-        if (e.path().extension() != ".service") continue;
-        fs::copy_file(e.path(), installed / e.path().filename());
-        std::istringstream lines(slurp(e.path()));
+    // A unit file, installed with a stub for each program it runs.
+    const auto install = [&](const fs::path& name, const std::string& text) {
+        spill(installed / name, text);
+        std::istringstream lines(text);
         for (std::string line; std::getline(lines, line);) {
             if (line.rfind("Exec", 0) != 0 || line.find('=') == std::string::npos) continue;
             auto cmd = line.substr(line.find('=') + 1);
@@ -206,6 +211,21 @@ Ran verify(const fs::path& tree, const std::string& name, std::size_t stride = 1
             fs::permissions(root / cmd.substr(1),
                             fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
         }
+    };
+    for (const auto& e : fs::directory_iterator(SUBU_UNITS_DIR))
+        if (e.path().extension() == ".service") install(e.path().filename(), slurp(e.path()));
+    // What the drop-ins extend: the user manager as the host has it, with
+    // its slices, and a stand-in for each attached service (the build host
+    // has none of them).
+    for (const char* name : {"user@.service", "user-runtime-dir@.service", "user.slice"})
+        if (fs::exists(fs::path("/lib/systemd/system") / name))
+            install(name, slurp(fs::path("/lib/systemd/system") / name));
+    for (const auto& e : fs::directory_iterator(tree)) {
+        const auto file = e.path().filename().string();
+        if (e.path().extension() != ".d" || file.rfind("user@", 0) == 0) continue;
+        auto unit = file.substr(0, file.size() - 2);
+        if (const auto at = unit.find('@'); at != std::string::npos) unit = unit.substr(0, at + 1) + ".service";
+        install(unit, "[Unit]\nDescription=An attached service's stand-in\n\n[Service]\nExecStart=/usr/bin/stand-in\n");
     }
 
     std::vector<std::string> argv = {"/usr/bin/systemd-analyze", "verify", "--man=no",
@@ -278,8 +298,11 @@ TEST(TheGenerator, GivesAThousandSubusTheirUnits) {
             (rel.size() > 6 && rel.substr(rel.size() - 6) == ".slice" ? slices : others)++;
         }
     }
+    ASSERT_EQ(parsed.services.size(), 100u);
     EXPECT_EQ(slices, 1000u);
-    EXPECT_EQ(others, 0u);
+    EXPECT_EQ(others, 1100u) << "a user manager drop-in for each subu, one for each attached service";
+    EXPECT_TRUE(fs::is_regular_file(g.dir / "user@100999.service.d/50-subu.conf"));
+    EXPECT_TRUE(fs::is_regular_file(g.dir / "svc-1000.service.d/50-subu.conf"));
     EXPECT_EQ(up_links, 500u);
     EXPECT_EQ(links, 2500u) << "each slice and namespace wanted, and the subus that are up";
 
@@ -318,6 +341,18 @@ TEST(TheVerifyCheck, FailsForABrokenSliceOrLink) {
     spill(unit, replace_all(good, "[Slice]", "[Service]"));
     EXPECT_NE(verify(g.dir, "not-a-slice").exit_code, 0);
     spill(unit, good);
+
+    // The drop-ins are verified with the units they extend.
+    spill(d / "subus2", std::string(header_v2) + "subu_1\tThomas_US\t-\tup\tdown\t1001\n" +
+                            "service\tsubu_1\tprobe.service\tThomas_US\n");
+    const auto g2 = generate(d / "subus2", "broken-dropins");
+    ASSERT_EQ(verify(g2.dir, "sound-dropins").exit_code, 0);
+    for (const char* dropin : {"user@1001.service.d/50-subu.conf", "probe.service.d/50-subu.conf"}) {
+        const auto good_dropin = slurp(g2.dir / dropin);
+        spill(g2.dir / dropin, replace_all(good_dropin, "NetworkNamespacePath=", "NetworkNamespacePat="));
+        EXPECT_NE(verify(g2.dir, "unknown-key-dropin").exit_code, 0) << dropin;
+        spill(g2.dir / dropin, good_dropin);
+    }
 
     const auto link = g.dir / "multi-user.target.wants/subu@Thomas_US.service";
     fs::remove(link);
@@ -407,7 +442,7 @@ TEST(TheExportParser, AcceptsAChildListedBeforeItsParent) {
 
 TEST(TheExportParser, ReadsNothingFromEmptyTextOrAnUnknownHeader) {
     for (std::string_view text :
-         {"", "subu_1\tThomas_US\t-\tup\tdown\n", "# subu export 2: newer\nsubu_1\tThomas_US\t-\tup\tdown\n"}) {
+         {"", "subu_1\tThomas_US\t-\tup\tdown\n", "# subu export 3: newer\nsubu_1\tThomas_US\t-\tup\tdown\t1\n"}) {
         const auto p = exporting::parse_export(text);
         EXPECT_TRUE(p.rows.empty());
         EXPECT_EQ(p.problems.size(), 1u);
@@ -452,10 +487,10 @@ TEST(TheExportParser, ShowsHostileBytesSafelyAndShortly) {
 }
 
 TEST(TheExportParser, NeverThrowsAndOnlyReturnsValidRowsForDamagedText) {
-    const std::string good = big_export(60);
+    const std::string goods[] = {big_export(60), subu::samples::sample_export(60, 1)};
     std::mt19937 rng(12345);
-    for (int round = 0; round < 3000; ++round) {
-        std::string text = good;
+    for (int round = 0; round < 4000; ++round) {
+        std::string text = goods[round % 2];
         const int edits = 1 + static_cast<int>(rng() % 6);
         for (int e = 0; e < edits; ++e) {
             const auto at = rng() % text.size();
@@ -492,7 +527,114 @@ TEST(TheExportParser, NeverThrowsAndOnlyReturnsValidRowsForDamagedText) {
                 ASSERT_EQ(name_of[r.parent_id], names::parent_name(r.name));
             }
         }
+        std::set<std::string> units_seen;
+        for (const auto& sv : p.services) {
+            ASSERT_TRUE(units::attach_problem(sv.unit).empty()) << sv.unit;
+            ASSERT_TRUE(units_seen.insert(sv.unit).second);
+            ASSERT_TRUE(name_of.count(sv.subu_id)) << sv.subu_id;
+            const auto& owner = name_of[sv.subu_id];
+            ASSERT_TRUE(sv.user == owner || (sv.user.rfind(owner + "_", 0) == 0 && names_seen.count(sv.user)))
+                << sv.user;
+        }
     }
+}
+
+TEST(TheExportParser, ReadsUidsAndServicesBack) {
+    store::SubuRow a, b;
+    a.num = 1, a.name = "Thomas_US", a.state = store::RowState::Ready, a.uid = 1001;
+    b.num = 2, b.name = "Thomas_US_Rabbit", b.parent = 1, b.state = store::RowState::Ready;
+    const auto text = exporting::render({a, b}, {{"probe.service", 1, "Thomas_US_Rabbit"}, {"gone.service", 7, "x"}});
+    EXPECT_NE(text.find("subu_1\tThomas_US\t-\tdown\tdown\t1001\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("subu_2\tThomas_US_Rabbit\tsubu_1\tdown\tdown\t-\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("gone.service"), std::string::npos) << "a service of no ready subu is left out";
+    const auto p = exporting::parse_export(text);
+    EXPECT_TRUE(p.problems.empty()) << p.problems.front();
+    ASSERT_EQ(p.rows.size(), 2u);
+    EXPECT_EQ(p.rows[0].uid, 1001u);
+    EXPECT_EQ(p.rows[1].uid, 0u);
+    ASSERT_EQ(p.services.size(), 1u);
+    EXPECT_EQ(p.services[0].subu_num, 1u);
+    EXPECT_EQ(p.services[0].subu_id, "subu_1");
+    EXPECT_EQ(p.services[0].unit, "probe.service");
+    EXPECT_EQ(p.services[0].user, "Thomas_US_Rabbit");
+}
+
+TEST(TheExportParser, ReadsAFormatOneExportWithUnknownUidsAndNoServices) {
+    const auto p = exporting::parse_export(std::string(header) + "subu_1\tThomas_US\t-\tup\tdown\n" +
+                                           "service\tsubu_1\tprobe.service\tThomas_US\n");
+    ASSERT_EQ(p.rows.size(), 1u);
+    EXPECT_EQ(p.rows[0].name, "Thomas_US");
+    EXPECT_EQ(p.rows[0].uid, 0u);
+    EXPECT_TRUE(p.services.empty());
+    ASSERT_EQ(p.problems.size(), 1u);
+    EXPECT_EQ(p.problems[0], "line 4: 4 fields, not 5 (id, name, parent, network, loopback): "
+                             "\"service\\tsubu_1\\tprobe.service\\tThomas_US\"");
+}
+
+TEST(TheExportParser, RefusesAServiceOfASubuNotInTheExport) {
+    const auto p = exporting::parse_export(std::string(header_v2) + "subu_1\tThomas_US\t-\tup\tdown\t1001\n" +
+                                           "service\tsubu_2\tprobe.service\tThomas_US\n");
+    EXPECT_TRUE(p.services.empty());
+    ASSERT_EQ(p.problems.size(), 1u);
+    EXPECT_EQ(p.problems[0], "line 4: the subu subu_2 of probe.service is not in the export (or was rejected), so "
+                             "the service stays outside every subu");
+}
+
+TEST(AServiceName, FollowsSystemdsRules) {
+    for (std::string_view good : {"probe.service", "web@blue.service", "a:b-c_d.e\\x2d.service", "x@a@b.service"})
+        EXPECT_EQ(units::service_name_problem(good), "") << good;
+    for (std::string_view bad : {"", "foo", "foo.socket", ".service", "@x.service", "foo@.service", "../x.service",
+                                 "a/b.service", "x y.service", "pct%i.service", "nl\n.service", "a@b/c.service"})
+        EXPECT_NE(units::service_name_problem(bad), "") << bad;
+    EXPECT_EQ(units::service_name_problem(std::string(247, 'a') + ".service"), "");
+    EXPECT_NE(units::service_name_problem(std::string(248, 'a') + ".service"), "");
+    EXPECT_EQ(units::service_name_problem("foo@.service"),
+              "\"foo@.service\" is a template, which is no unit; name an instance (foo@INSTANCE.service)");
+}
+
+TEST(AServiceName, IsRefusedForWhatSubuOrTheSystemNeedsOutside) {
+    for (std::string_view own : {"subu@Thomas_US.service", "subu-netns@Thomas_US.service", "subu-wg@Thomas_US.service",
+                                 "subu-exec-subu_1-3.service", "subu-manager.service", "subu-bpf.service",
+                                 "dbus-org.subu.Manager1.service", "user@1001.service", "user-runtime-dir@1001.service",
+                                 "systemd-journald.service", "dbus.service", "polkit.service"})
+        EXPECT_NE(units::attach_problem(own), "") << own;
+    for (std::string_view fine : {"probe.service", "nginx.service", "subuxyz.service", "users.service"})
+        EXPECT_EQ(units::attach_problem(fine), "") << fine;
+}
+
+TEST(TheRenderedTree, GivesEachSubuWithAKnownUidAUserManagerDropIn) {
+    std::vector<exporting::ExportRow> rows = {{1, "subu_1", "Thomas_new-subu", "-", "down", "down", 1001},
+                                              {2, "subu_2", "Thomas_UK", "-", "down", "down", 0}};
+    const auto tree = units::render_tree(rows, "/lib/systemd/system", "/etc/subu/subus");
+    std::vector<std::string> paths;
+    for (const auto& e : tree) paths.push_back(e.path);
+    EXPECT_EQ(std::count(paths.begin(), paths.end(), "user@1001.service.d/50-subu.conf"), 1);
+    EXPECT_EQ(std::count_if(paths.begin(), paths.end(), [](auto& p) { return p.rfind("user@", 0) == 0; }), 1)
+        << "no drop-in for an unknown uid";
+    EXPECT_EQ(units::user_manager_dropin(rows[0]),
+              "# Automatically generated by subu-generator\n"
+              "# The user manager of subu Thomas_new-subu (subu_1), and so every user service, runs in the subu's "
+              "network namespace.\n\n"
+              "[Unit]\nBindsTo=subu-netns@Thomas_new\\x2dsubu.service\nAfter=subu-netns@Thomas_new\\x2dsubu.service\n\n"
+              "[Service]\nNetworkNamespacePath=/run/netns/ns-subu_1\n"
+              "BindReadOnlyPaths=-/etc/netns/ns-subu_1/resolv.conf:/etc/resolv.conf\n"
+              "InaccessiblePaths=-/run/systemd/resolve\nInaccessiblePaths=-/run/nscd\n");
+}
+
+TEST(TheRenderedTree, PutsAnAttachedServiceIntoItsSubu) {
+    std::vector<exporting::ExportRow> rows = {{3, "subu_3", "Thomas_US", "-", "up", "down", 1001}};
+    const auto tree = units::render_tree(rows, "/lib/systemd/system", "/etc/subu/subus",
+                                         {{3, "subu_3", "probe.service", "Thomas_US"}});
+    const auto it = std::find_if(tree.begin(), tree.end(), [](auto& e) { return e.path == "probe.service.d/50-subu.conf"; });
+    ASSERT_NE(it, tree.end());
+    EXPECT_EQ(it->data,
+              "# Automatically generated by subu-generator\n"
+              "# probe.service is attached to subu Thomas_US (subu_3): it runs in the subu's network namespace and "
+              "slice, as Thomas_US.\n\n"
+              "[Unit]\nBindsTo=subu@Thomas_US.service\nAfter=subu@Thomas_US.service\n\n"
+              "[Service]\nUser=Thomas_US\nSlice=subu-Thomas-US.slice\nNetworkNamespacePath=/run/netns/ns-subu_3\n"
+              "BindReadOnlyPaths=-/etc/netns/ns-subu_3/resolv.conf:/etc/resolv.conf\n"
+              "InaccessiblePaths=-/run/systemd/resolve\nInaccessiblePaths=-/run/nscd\n");
 }
 
 TEST(TheEscaping, MatchesSystemdEscapeByteForByte) {

@@ -134,3 +134,32 @@ TEST_F(AStore, KeepsRetiredUidsOnePerUid) {
     s.drop_retired_uid(1002);
     EXPECT_EQ(s.retired_uids().size(), 1u);
 }
+
+TEST_F(AStore, KeepsAttachedServicesOneSubuAUnit) {
+    Store s(path);
+    s.insert_subu(row(1, "Thomas_US"));
+    s.insert_subu(row(2, "Thomas_US_Rabbit", 1));
+    s.insert_service({"probe.service", 1, "Thomas_US_Rabbit"});
+    s.insert_service({"a.service", 1, "Thomas_US"});
+    EXPECT_EQ(s.services_of(1), (std::vector<ServiceRow>{{"a.service", 1, "Thomas_US"},
+                                                          {"probe.service", 1, "Thomas_US_Rabbit"}}));
+    EXPECT_TRUE(s.services_of(2).empty());
+    EXPECT_EQ(s.service("probe.service")->user, "Thomas_US_Rabbit");
+    EXPECT_FALSE(s.service("nope.service"));
+    EXPECT_EQ(s.services_run_by("Thomas_US_Rabbit").size(), 1u);
+    EXPECT_ANY_THROW(s.insert_service({"probe.service", 2, "Thomas_US_Rabbit"})) << "one subu a unit";
+    EXPECT_ANY_THROW(s.insert_service({"x.socket", 1, "Thomas_US"})) << "services only";
+    EXPECT_ANY_THROW(s.insert_service({"y.service", 9, "Thomas_US"})) << "of a subu that exists";
+    s.delete_service("a.service");
+    EXPECT_EQ(s.services().size(), 1u);
+}
+
+TEST_F(AStore, RefusesToDeleteASubuWithAServiceAttached) {
+    Store s(path);
+    s.insert_subu(row(1, "Thomas_US"));
+    s.insert_service({"probe.service", 1, "Thomas_US"});
+    EXPECT_ANY_THROW(s.delete_subu(1));
+    s.delete_service("probe.service");
+    s.delete_subu(1);
+    EXPECT_FALSE(s.subu_by_num(1));
+}

@@ -10,6 +10,9 @@
 #include <set>
 
 #include "core/errors.h"
+#include "export/export.h"
+#include "names/names.h"
+#include "service/services.h"
 #include "support/fake_units.h"
 
 using namespace subu;
@@ -758,4 +761,165 @@ TEST_F(TheSubuServiceWithTheUidRule, UndoesAMakeWhoseUidTheRuleCannotHold) {
     EXPECT_EQ(snapshot(), before);
     for (const auto& c : units.calls) EXPECT_NE(c.rfind("start ", 0), 0u) << "nothing of the subu starts: " << c;
     EXPECT_TRUE(rule.entries.empty());
+}
+
+namespace {
+
+// Attached services over the same fakes; systemd knows probe.service (run as
+// root), mine.service (User=Thomas_US_Rabbit) and web@blue.service, alias web.service.
+class TheServicesOfASubu : public TheSubuService {
+protected:
+    void SetUp() override {
+        TheSubuService::SetUp();
+        services = std::make_unique<service::Services>(*store, *service, units);
+        service->make(root, {"Thomas", "US"});
+        service->make(root, {"Thomas", "US", "Rabbit"});
+        service->make(root, {"Thomas", "UK"});
+        units.loaded = {{"probe.service", ""}, {"mine.service", "Thomas_US_Rabbit"}, {"web@blue.service", "www-data"},
+                        {"other.service", "Thomas_UK"}};
+        units.aliases = {{"web.service", "web@blue.service"}};
+        service->flush_reload();
+        units.calls.clear();
+    }
+    // The store's attachments, and every call made of systemd.
+    std::vector<std::string> attached() {
+        std::vector<std::string> out;
+        for (const auto& s : store->services()) out.push_back(s.unit + " " + names::subu_id(s.subu) + " " + s.user);
+        return out;
+    }
+    std::unique_ptr<service::Services> services;
+};
+
+}  // namespace
+
+TEST_F(TheServicesOfASubu, AttachesAServiceAsTheSubusUserAndRestartsItInside) {
+    units.active.insert("probe.service");
+    const auto row = services->attach(root, "Thomas_US", "probe.service");
+    EXPECT_EQ(row.user, "Thomas_US");
+    EXPECT_EQ(attached(), (std::vector<std::string>{"probe.service subu_1 Thomas_US"}));
+    // The drop-in comes with the reload, which must come before the restart.
+    EXPECT_EQ(units.calls,
+              (std::vector<std::string>{"describe probe.service", "daemon-reload", "try-restart probe.service"}));
+    EXPECT_EQ(services->list(thomas, "subu_1"), (std::vector<std::string>{"probe.service"}));
+}
+
+TEST_F(TheServicesOfASubu, KeepsTheUnitsOwnUserWhenItIsASubuBelow) {
+    EXPECT_EQ(services->attach(root, "Thomas_US", "mine.service").user, "Thomas_US_Rabbit");
+    // Another owner's subu, or no subu at all: the subu's own user.
+    EXPECT_EQ(services->attach(root, "Thomas_US", "other.service").user, "Thomas_US");
+    EXPECT_EQ(services->attach(root, "Thomas_US_Rabbit", "web@blue.service").user, "Thomas_US_Rabbit");
+}
+
+TEST_F(TheServicesOfASubu, RecordsAnAliasUnderTheUnitsOwnName) {
+    services->attach(root, "Thomas_US", "web.service");
+    EXPECT_EQ(attached(), (std::vector<std::string>{"web@blue.service subu_1 Thomas_US"}));
+    EXPECT_THROW(services->attach(root, "Thomas_UK", "web@blue.service"), Busy);
+    services->detach(root, "Thomas_US", "web.service");
+    EXPECT_TRUE(attached().empty());
+}
+
+TEST_F(TheServicesOfASubu, RefusesBadUnitsWithoutChangingAnything) {
+    services->attach(root, "Thomas_US", "probe.service");
+    units.calls.clear();
+    const auto before = snapshot();
+    const auto services_before = attached();
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"Thomas_US", "foo"},           {"Thomas_US", "foo@.service"},       {"Thomas_US", "../x.service"},
+        {"Thomas_US", "a/b.service"},   {"Thomas_US", "x\n.service"},        {"Thomas_US", "subu@Thomas_US.service"},
+        {"Thomas_US", "subu-netns@Thomas_UK.service"}, {"Thomas_US", "user@2000.service"},
+        {"Thomas_US", "systemd-logind.service"}, {"Thomas_US", "dbus.service"}, {"Thomas_US", ""}};
+    for (const auto& [subu, unit] : bad) EXPECT_THROW(services->attach(root, subu, unit), InvalidArgument) << unit;
+    EXPECT_TRUE(units.calls.empty()) << "refused before systemd is asked";
+    EXPECT_THROW(services->attach(root, "Thomas_US", "nonexistent.service"), NotFound);
+    EXPECT_THROW(services->attach(root, "Thomas_XX", "probe.service"), NotFound);
+    EXPECT_THROW(services->attach(root, "Thomas_UK", "probe.service"), Busy) << "attached to Thomas_US";
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_EQ(attached(), services_before);
+    EXPECT_FALSE(service->reload_pending());
+    EXPECT_EQ(std::count_if(units.calls.begin(), units.calls.end(), [](auto& c) { return c.rfind("describe", 0) != 0; }),
+              0)
+        << "no reload, no restart";
+}
+
+TEST_F(TheServicesOfASubu, AttachesAgainWithoutAChange) {
+    services->attach(root, "Thomas_US", "probe.service");
+    units.calls.clear();
+    services->attach(root, "Thomas_US", "probe.service");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"describe probe.service"}));
+    EXPECT_EQ(attached(), (std::vector<std::string>{"probe.service subu_1 Thomas_US"}));
+}
+
+TEST_F(TheServicesOfASubu, IsRootsOrThePolkitActionsNotTheOwners) {
+    EXPECT_THROW(services->attach(thomas, "Thomas_US", "probe.service"), AccessDenied);
+    EXPECT_THROW(services->attach(mallory, "Thomas_US", "probe.service"), AccessDenied);
+    services->attach(root, "Thomas_US", "probe.service");
+    EXPECT_THROW(services->detach(thomas, "Thomas_US", "probe.service"), AccessDenied);
+    EXPECT_EQ(attached().size(), 1u);
+    std::vector<auth::Action> asked;
+    const auth::Caller admin{1002, [&](auth::Action a) {
+                                 asked.push_back(a);
+                                 return true;
+                             }};
+    services->detach(admin, "Thomas_US", "probe.service");
+    EXPECT_EQ(asked, (std::vector<auth::Action>{auth::Action::ManageServices}));
+    EXPECT_TRUE(attached().empty());
+    // Listing is looking at the subu: its owner may, Mallory may not.
+    EXPECT_TRUE(services->list(thomas, "Thomas_US").empty());
+    EXPECT_THROW(services->list(mallory, "Thomas_US"), AccessDenied);
+}
+
+TEST_F(TheServicesOfASubu, UndoesAnAttachWhoseRestartFails) {
+    units.active.insert("probe.service");
+    units.fail = "probe.service";
+    EXPECT_THROW(services->attach(root, "Thomas_US", "probe.service"), Failed);
+    EXPECT_TRUE(attached().empty());
+    EXPECT_EQ(std::count(units.calls.begin(), units.calls.end(), "daemon-reload"), 2) << "in, and out again";
+}
+
+TEST_F(TheServicesOfASubu, DetachesAndRestartsTheServiceOutside) {
+    services->attach(root, "Thomas_US", "probe.service");
+    units.active.insert("probe.service");
+    units.calls.clear();
+    EXPECT_THROW(services->detach(root, "Thomas_UK", "probe.service"), NotFound) << "attached elsewhere";
+    EXPECT_THROW(services->detach(root, "Thomas_US", "probe@.service"), InvalidArgument);
+    services->detach(root, "Thomas_US", "probe.service");
+    EXPECT_TRUE(attached().empty());
+    EXPECT_EQ(units.calls.back(), "try-restart probe.service");
+    EXPECT_EQ(units.calls[units.calls.size() - 2], "daemon-reload");
+    EXPECT_THROW(services->detach(root, "Thomas_US", "probe.service"), NotFound) << "once only";
+}
+
+TEST_F(TheServicesOfASubu, KeepASubuFromBeingRemovedUntilDetached) {
+    services->attach(root, "Thomas_US", "probe.service");
+    services->attach(root, "Thomas_UK", "mine.service");  // runs as Thomas_US_Rabbit, which is not under Thomas_UK
+    services->attach(root, "Thomas_US", "web@blue.service");
+    service->remove(root, "Thomas_US_Rabbit", false);  // no service runs as it
+    const auto before = snapshot();
+    try {
+        service->remove(root, "Thomas_US", false);
+        FAIL() << "removed a subu with services";
+    } catch (const Busy& e) {
+        EXPECT_NE(std::string(e.what()).find("subu service detach Thomas_US UNIT"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_EQ(attached().size(), 3u);
+    services->detach(root, "Thomas_US", "probe.service");
+    services->detach(root, "Thomas_US", "web@blue.service");
+    service->remove(root, "Thomas_US", false);
+    EXPECT_FALSE(store->find_subu("Thomas_US"));
+}
+
+TEST_F(TheServicesOfASubu, KeepASubuWhoseUserRunsAServiceFromBeingRemoved) {
+    services->attach(root, "Thomas_US", "mine.service");
+    EXPECT_THROW(service->remove(root, "Thomas_US_Rabbit", false), Busy);
+    EXPECT_TRUE(store->find_subu("Thomas_US_Rabbit"));
+}
+
+TEST_F(TheServicesOfASubu, AreInTheBootExport) {
+    std::string written;
+    service->on_change([&] { written = exporting::render(store->subus(), store->services()); });
+    services->attach(root, "Thomas_US", "mine.service");
+    EXPECT_NE(written.find("service\tsubu_1\tmine.service\tThomas_US_Rabbit\n"), std::string::npos) << written;
+    services->detach(root, "Thomas_US", "mine.service");
+    EXPECT_EQ(written.find("mine.service"), std::string::npos);
 }
