@@ -7,8 +7,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <algorithm>
 #include <vector>
@@ -16,6 +14,7 @@
 #include "bpf/loopback.h"
 #include "bpf/steering.h"
 #include "core/errors.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "export/export.h"
 #include "export/parse.h"
@@ -179,15 +178,14 @@ std::string steer(subu::store::Store& store, const subu::store::SubuRow& row, co
     return did;
 }
 
-// The uids of the subus in the boot export: their Unix users'.
+// The uids of the subus in the boot export (a format 1 export, from before an
+// upgrade, has none: there their Unix users' say).
 std::vector<std::uint32_t> export_uids(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return {};
-    std::stringstream text;
-    text << in.rdbuf();
     std::vector<std::uint32_t> uids;
-    for (const auto& row : subu::exporting::parse_export(text.str()).rows)
-        if (const passwd* pw = getpwnam(row.name.c_str())) uids.push_back(pw->pw_uid);
+    for (const auto& row : subu::exporting::parse_export(subu::files::read_if_exists(path).value_or("")).rows) {
+        if (row.uid) uids.push_back(row.uid);
+        else if (const passwd* pw = getpwnam(row.name.c_str())) uids.push_back(pw->pw_uid);
+    }
     return uids;
 }
 
