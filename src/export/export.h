@@ -3,11 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "export/parse.h"
 #include "store/store.h"
 
 namespace subu::exporting {
 
-inline constexpr const char* default_path = "/etc/subu/subus";
 inline constexpr int format_version = 1;
 
 // One line per ready subu, tab-separated: id, name, parent id ("-" at top

@@ -27,6 +27,11 @@ std::string wg_id(std::uint32_t num);
 
 // The network namespace of subu N: "ns-subu_N".
 std::string netns_name(std::uint32_t num);
+// Where it is bind-mounted: "/run/netns/ns-subu_N".
+std::string netns_path(std::uint32_t num);
+// The subu's DNS, when its tunnel has some, which every way into the subu
+// binds over /etc/resolv.conf: "/etc/netns/ns-subu_N/resolv.conf".
+std::string resolv_conf_path(std::uint32_t num);
 
 // The name a subu's parent has: "Thomas_US_Rabbit" -> "Thomas_US"; for a
 // top-level subu the parent is the masu, returned as well.

@@ -9,7 +9,6 @@
 #include "core/errors.h"
 #include "core/text.h"
 #include "names/names.h"
-#include "subu/config.h"
 #include "units/render.h"
 
 namespace subu::service {
@@ -40,8 +39,6 @@ std::string literal_for_systemd(const std::string& arg) {
     }
     return out;
 }
-
-std::string resolv_conf_of(std::uint32_t num) { return "/etc/netns/" + names::netns_name(num) + "/resolv.conf"; }
 
 }  // namespace
 
@@ -118,7 +115,7 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
     }
 
     auto sandbox = isolation_properties(subject.isolation);
-    const std::string netns_path = std::string(config::netns_dir) + "/" + names::netns_name(subject.num);
+    const std::string netns_path = names::netns_path(subject.num);
     // systemd would refuse to start it anyway (status 226); say why instead.
     if (!host.exists(netns_path))
         throw Failed("The network namespace of " + subject.name + " is missing; see `systemctl status subu-netns@" +
@@ -151,7 +148,7 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
     // DNS follows the tunnel: the subu's resolv.conf, and no way to the
     // host's resolvers. Only what exists is mounted: at isolation "none" a
     // host without them costs no mount namespace (a third of an exec).
-    if (const auto conf = resolv_conf_of(subject.num); host.exists(conf))
+    if (const auto conf = names::resolv_conf_path(subject.num); host.exists(conf))
         p.push_back({"BindReadOnlyPaths", std::vector<BindMount>{{conf, "/etc/resolv.conf", true}}});
     std::vector<std::string> hidden;
     for (auto dir : host_resolver_dirs)

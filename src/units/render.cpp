@@ -37,16 +37,6 @@ std::string slice_body() {
 
 }  // namespace
 
-std::string instance(std::string_view subu_name) { return escape(subu_name); }
-
-std::string service(std::string_view tmpl, std::string_view subu_name) {
-    std::string out(tmpl);
-    out += '@';
-    out += instance(subu_name);
-    out += ".service";
-    return out;
-}
-
 std::string slice(std::string_view subu_name) {
     std::string out = "subu";
     std::size_t start = 0;
