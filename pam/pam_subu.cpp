@@ -32,6 +32,10 @@ using namespace subu::pam;
 // Far more than an export of every uid a host can have.
 constexpr std::size_t max_export_bytes = 1 << 20;
 constexpr const char* etc_resolv_conf = "/etc/resolv.conf";
+// What a refused session returns. Not PAM_SESSION_ERR, the obvious code:
+// sudo takes that one as "no session" and runs the command anyway, outside
+// the subu. Every caller (su, sudo, sshd, cron, login, systemd) stops at this.
+constexpr int refused = PAM_SYSTEM_ERR;
 
 std::string error_text(int err) { return std::strerror(err); }
 std::string fd_path(const Fd& fd) { return "/proc/self/fd/" + std::to_string(fd.get()); }
@@ -79,8 +83,7 @@ ExportFile read_export(const std::string& path) {
 struct Prepared {
     Fd netns;
     bool inside = false;           // already in the subu's namespace (user@UID.service, subu exec)
-    Fd resolv_source;              // the subu's resolv.conf, when it has one
-    Fd resolv_target;              // /etc/resolv.conf itself, even a symlink (bound over, not followed)
+    bool dns = false;              // the subu has a resolv.conf, and /etc/resolv.conf is there to go over
     std::vector<std::string> hide;  // host resolver directories present here
     // To go back where the process was if a change fails.
     Fd own_net, own_mnt, own_root, own_cwd;
@@ -106,15 +109,14 @@ std::string prepare(const Placement& where, Prepared& p) {
         return "its network namespace cannot be compared with this process's (" + error_text(errno) + ").";
     p.inside = same_file(ns, own);
 
-    p.resolv_source.reset(::open(where.resolv_conf.c_str(), O_PATH | O_CLOEXEC));
-    if (!p.resolv_source && errno != ENOENT)
-        return "its DNS settings " + where.resolv_conf + " cannot be opened (" + error_text(errno) + ").";
-    if (p.resolv_source) {
-        p.resolv_target.reset(::open(etc_resolv_conf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-        if (!p.resolv_target)
-            return "its DNS settings " + where.resolv_conf + " have nothing to go over: " + etc_resolv_conf +
-                   " cannot be opened (" + error_text(errno) + "). Create it (it may be empty).";
-    }
+    struct stat conf {};
+    if (::stat(where.resolv_conf.c_str(), &conf) == 0)
+        p.dns = true;
+    else if (errno != ENOENT)
+        return "its DNS settings " + where.resolv_conf + " cannot be examined (" + error_text(errno) + ").";
+    if (p.dns && ::lstat(etc_resolv_conf, &conf) < 0)
+        return "its DNS settings " + where.resolv_conf + " have nothing to go over: " + etc_resolv_conf +
+               " cannot be examined (" + error_text(errno) + "). Create it (it may be empty).";
 
     for (const auto dir : subu::service::host_resolver_dirs) {
         const std::string d(dir);
@@ -172,10 +174,13 @@ std::string place(const Placement& where, Prepared& p) {
         step(::mount("tmpfs", d.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=000,size=4k") == 0,
              "hiding " + d);
     }
-    if (failed.empty() && p.resolv_source) {
+    if (failed.empty() && p.dns) {
+        // Opened in the new mount namespace: the kernel binds only between mounts of the caller's own.
         // Over /etc/resolv.conf itself: were it a symlink into a hidden directory, following it would fail.
-        if (step(::mount(fd_path(p.resolv_source).c_str(), fd_path(p.resolv_target).c_str(), nullptr, MS_BIND,
-                         nullptr) == 0,
+        Fd source(::open(where.resolv_conf.c_str(), O_PATH | O_CLOEXEC));
+        Fd target(::open(etc_resolv_conf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+        if (step(source && target, "opening " + where.resolv_conf + " and " + etc_resolv_conf) &&
+            step(::mount(fd_path(source).c_str(), fd_path(target).c_str(), nullptr, MS_BIND, nullptr) == 0,
                  "binding " + where.resolv_conf + " over " + etc_resolv_conf))
             step(::mount(nullptr, etc_resolv_conf, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
                          nullptr) == 0,
@@ -201,7 +206,7 @@ int open_session(pam_handle_t* pamh, int flags, int argc, const char** argv) {
     const void* item = nullptr;
     if (pam_get_item(pamh, PAM_USER, &item) != PAM_SUCCESS || !item) {
         say(pamh, flags, LOG_ERR, "Refusing a session without a user name: whether it is a subu's cannot be told.");
-        return PAM_SESSION_ERR;
+        return refused;
     }
     const std::string user = static_cast<const char*>(item);
     // Most sessions end here, having read nothing.
@@ -219,26 +224,26 @@ int open_session(pam_handle_t* pamh, int flags, int argc, const char** argv) {
             return PAM_IGNORE;
         case Decision::Kind::Refuse:
             say(pamh, flags, LOG_ERR, decision.message);
-            return PAM_SESSION_ERR;
+            return refused;
         case Decision::Kind::Place:
             break;
     }
 
     const auto& where = decision.placement;
-    const std::string refused = "Refusing the session of " + where.subu + ": ";
+    const std::string refusing = "Refusing the session of " + where.subu + ": ";
     Prepared p;
     if (auto why = prepare(where, p); !why.empty()) {
-        say(pamh, flags, LOG_ERR, refused + why);
-        return PAM_SESSION_ERR;
+        say(pamh, flags, LOG_ERR, refusing + why);
+        return refused;
     }
     if (auto why = place(where, p); !why.empty()) {
-        say(pamh, flags, LOG_ERR, refused + why);
-        return PAM_SESSION_ERR;
+        say(pamh, flags, LOG_ERR, refusing + why);
+        return refused;
     }
     if (options.debug)
         pam_syslog(pamh, LOG_DEBUG, "session of %s placed in %s%s, DNS %s, %zu host resolver director%s hidden",
                    where.subu.c_str(), where.netns_path.c_str(), p.inside ? " (already there)" : "",
-                   p.resolv_source ? where.resolv_conf.c_str() : "left as it is", p.hide.size(),
+                   p.dns ? where.resolv_conf.c_str() : "left as it is", p.hide.size(),
                    p.hide.size() == 1 ? "y" : "ies");
     return PAM_SUCCESS;
 }
@@ -257,7 +262,7 @@ SUBU_PAM_ENTRY pam_sm_open_session(pam_handle_t* pamh, int flags, int argc, cons
     } catch (...) {
         pam_syslog(pamh, LOG_ERR, "Refusing the session: an unexpected error");
     }
-    return PAM_SESSION_ERR;
+    return refused;
 }
 
 SUBU_PAM_ENTRY pam_sm_close_session(pam_handle_t*, int, int, const char**) { return PAM_SUCCESS; }
