@@ -31,8 +31,8 @@ ssh_as() {
 }
 
 echo "# setup"
-check_output "the module links libpam and the C/C++ runtime only" '^ok$' in_box sh -c '
-    m=$(ls /usr/lib/*/security/pam_subu.so) && ldd "$m" | grep -Ev "linux-vdso|ld-linux|lib(pam|stdc\+\+|m|gcc_s|c|audit|cap-ng)\.so" | grep . || echo ok'
+check_output "the module loads libpam (and what it needs) and libc only" '^ok$' in_box sh -c '
+    m=$(ls /usr/lib/*/security/pam_subu.so) && ldd "$m" | grep -Ev "linux-vdso|ld-linux|lib(pam|c|audit|cap-ng)\.so" | grep . || echo ok'
 check "pam-auth-update --enable subu" in_box pam-auth-update --enable subu
 check_output "the module is in common-session" 'required[[:space:]]+pam_subu\.so' in_box cat /etc/pam.d/common-session
 check_output "and in common-session-noninteractive" 'required[[:space:]]+pam_subu\.so' in_box cat /etc/pam.d/common-session-noninteractive
