@@ -79,7 +79,7 @@ ExportFile read_export(const std::string& path) {
     return f;
 }
 
-// What the checks found, held open so the changes act on exactly what was checked.
+// What the checks found; the namespace is held open, so the one checked is the one entered.
 struct Prepared {
     Fd netns;
     bool inside = false;           // already in the subu's namespace (user@UID.service, subu exec)
@@ -189,7 +189,8 @@ std::string place(const Placement& where, Prepared& p) {
     if (failed.empty()) return {};
     const auto undo_failed = undo(p, unshared);
     return failed + (undo_failed.empty() ? "; the process was taken back out of the subu."
-                                         : "; undoing it failed too (" + undo_failed + "), so this process ends here.");
+                                         : "; undoing it failed too (" + undo_failed +
+                                               "): the process must end with its session refused.");
 }
 
 void say(pam_handle_t* pamh, int flags, int priority, const std::string& message) {
