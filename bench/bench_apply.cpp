@@ -19,12 +19,8 @@ namespace {
 
 using subu::bench::Clock;
 using subu::bench::ms_since;
+using subu::bench::median;
 using subu::bench::must;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 }  // namespace
 

@@ -1,35 +1,15 @@
 // Benchmark: the round trip of `subu exec SUBU -- true` beside `systemd-run --wait --pipe -q true`,
 // `ip netns exec NS true` and systemd-run of the very unit subu makes, interleaved in one run.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "system/process.h"
+#include "common.h"
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-double timed(const std::vector<std::string>& argv) {
-    const auto t = Clock::now();
-    auto r = subu::system::run(argv);
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-    if (r.exit_code != 0) {
-        std::fprintf(stderr, "%s failed: %s\n", subu::system::describe(argv).c_str(), r.stderr_text.c_str());
-        std::exit(1);
-    }
-    return ms;
-}
-
-}  // namespace
+using subu::bench::median;
+using subu::bench::timed;
 
 int main(int argc, char** argv) {
     if (argc < 3) {

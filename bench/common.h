@@ -1,5 +1,6 @@
-// What the benchmarks share: a clock in milliseconds and running a command that must succeed.
+// What the benchmarks share: a clock in milliseconds, medians and running a command that must succeed.
 #pragma once
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,19 @@ inline void must(const std::vector<std::string>& argv) {
         std::fprintf(stderr, "%s failed: %s\n", subu::system::describe(argv).c_str(), r.stderr_text.c_str());
         std::exit(1);
     }
+}
+
+// Runs argv, which must succeed, and returns how long it took.
+inline double timed(const std::vector<std::string>& argv) {
+    const auto t = Clock::now();
+    must(argv);
+    return ms_since(t);
+}
+
+// The middle value (the upper one of an even count); `v` must not be empty.
+inline double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
 }
 
 // Leaves out of `counts` what is above `max` (a benchmark's --max N).

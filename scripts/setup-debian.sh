@@ -9,6 +9,8 @@ packages=(
     libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
     # the manual pages (scdoc sources, rendered at build time)
     scdoc
+    # pam_subu.so
+    libpam0g-dev
     # the steering program: clang for the BPF target, bpftool for vmlinux.h and the skeleton
     clang libbpf-dev bpftool
     # run, and the end-to-end container (systemd as PID 1 with its own system bus)
@@ -22,6 +24,8 @@ packages=(
     polkitd tmux
     # the manual pages rendered and checked (man, groff), the shell completion tested
     man-db groff-base bash-completion zsh
+    # the ways into a subu that the PAM suite takes (their services run only in the test container)
+    sudo openssh-server openssh-client cron
 )
 # That check boots an installed Debian kernel with wireguard.ko; add one if none is there.
 have_wg_kernel=
@@ -36,6 +40,14 @@ done
 if ((${#missing[@]})); then
     echo "Installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Nothing installed here starts here (sshd, cron): invoke-rc.d and
+    # deb-systemd-invoke ask policy-rc.d, and 101 means "not allowed".
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

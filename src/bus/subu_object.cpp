@@ -4,7 +4,6 @@
 #include "bus/subu_object.h"
 
 #include "names/names.h"
-#include "subu/config.h"
 #include "units/render.h"
 
 namespace subu::bus {
@@ -41,8 +40,7 @@ std::string SubuObject::Slice() { return units::slice(row_.name); }
 std::string SubuObject::Network() { return row_.network; }
 std::string SubuObject::Loopback() { return row_.loopback; }
 bpf::Status SubuObject::steering() const {
-    return bpf::status(units::slice_cgroup(row_.name),
-                       std::string(config::netns_dir) + "/" + names::netns_name(row_.num));
+    return bpf::status(units::slice_cgroup(row_.name), names::netns_path(row_.num));
 }
 std::string SubuObject::Steering() { return steering().state; }
 std::string SubuObject::SteeringInterface() { return steering().interface; }

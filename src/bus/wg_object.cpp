@@ -2,7 +2,6 @@
 #include "bus/wg_object.h"
 
 #include "names/names.h"
-#include "subu/config.h"
 #include "tunnel/tunnel.h"
 
 namespace subu::bus {
@@ -49,8 +48,7 @@ const std::optional<wg::DeviceStatus>& WgObject::live() {
     if (now - live_at_ > std::chrono::milliseconds(100)) {
         live_.reset();
         if (row_.subu)
-            live_ = tunnel::status(std::string(config::netns_dir) + "/" + names::netns_name(*row_.subu),
-                                   tunnel::interface_name(row_.num));
+            live_ = tunnel::status(names::netns_path(*row_.subu), tunnel::interface_name(row_.num));
         live_at_ = now;
     }
     return live_;

@@ -3,11 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "export/parse.h"
 #include "store/store.h"
 
 namespace subu::exporting {
 
-inline constexpr const char* default_path = "/etc/subu/subus";
 inline constexpr int format_version = 2;
 
 // After a header naming the format version, one line per ready subu,

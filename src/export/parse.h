@@ -7,6 +7,9 @@
 
 namespace subu::exporting {
 
+// Where the manager writes the export, and every reader looks for it.
+inline constexpr const char* default_path = "/etc/subu/subus";
+
 // One accepted subu line of the export. `num` is N of `id` ("subu_N");
 // `parent_id` is "-" at top level; network and loopback are "up" or "down";
 // `uid` is the subu's Unix uid, 0 when unknown (a format 1 export, or "-").

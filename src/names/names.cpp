@@ -76,9 +76,7 @@ std::string wg_id(std::uint32_t num) { return "WG_" + std::to_string(num); }
 std::string subu_id(std::uint32_t num) { return "subu_" + std::to_string(num); }
 
 std::string netns_name(std::uint32_t num) { return "ns-subu_" + std::to_string(num); }
-
 std::string netns_path(std::uint32_t num) { return std::string(config::netns_dir) + "/" + netns_name(num); }
-
 std::string resolv_conf_path(std::uint32_t num) {
     return std::string(config::etc_netns_dir) + "/" + netns_name(num) + "/resolv.conf";
 }

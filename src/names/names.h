@@ -29,7 +29,8 @@ std::string wg_id(std::uint32_t num);
 std::string netns_name(std::uint32_t num);
 // Where it is bind-mounted: "/run/netns/ns-subu_N".
 std::string netns_path(std::uint32_t num);
-// The subu's own resolv.conf, where `ip netns exec` looks for it too:
+// The subu's DNS, when its tunnel has some, which every way into the subu
+// binds over /etc/resolv.conf (where `ip netns exec` looks for it too):
 // "/etc/netns/ns-subu_N/resolv.conf".
 std::string resolv_conf_path(std::uint32_t num);
 

@@ -76,17 +76,7 @@ std::string attached_service_dropin(const exporting::ExportRow& r, const exporti
            "\nAfter=" + up + "\n\n[Service]\nUser=" + s.user + "\nSlice=" + slice(r.name) + "\n" + confinement(r);
 }
 
-std::string instance(std::string_view subu_name) { return escape(subu_name); }
-
 std::string user_manager(std::uint32_t uid) { return "user@" + std::to_string(uid) + ".service"; }
-
-std::string service(std::string_view tmpl, std::string_view subu_name) {
-    std::string out(tmpl);
-    out += '@';
-    out += instance(subu_name);
-    out += ".service";
-    return out;
-}
 
 std::string slice(std::string_view subu_name) {
     std::string out = "subu";

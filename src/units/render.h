@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "export/parse.h"
+#include "units/escape.h"
 
 namespace subu::units {
 
@@ -16,10 +17,13 @@ inline constexpr std::string_view wants_dir = "multi-user.target.wants";
 inline constexpr std::string_view steering_unit = "subu-bpf.service";
 
 // The instance part of a subu's unit names: "Thomas_new-subu" -> "Thomas_new\x2dsubu".
-std::string instance(std::string_view subu_name);
+// (Inline, with service(), so code that only names units needs just escape.cpp.)
+inline std::string instance(std::string_view subu_name) { return escape(subu_name); }
 
 // "subu", "Thomas_US" -> "subu@Thomas_US.service"; tmpl is "subu" or "subu-netns".
-std::string service(std::string_view tmpl, std::string_view subu_name);
+inline std::string service(std::string_view tmpl, std::string_view subu_name) {
+    return std::string(tmpl) + '@' + instance(subu_name) + ".service";
+}
 
 // The user manager of the user `uid`: "user@1001.service".
 std::string user_manager(std::uint32_t uid);
