@@ -89,6 +89,12 @@ Decision decide(std::string_view user, const std::optional<Account>& account, co
     if (!account)
         return refuse(refused + "the subu has no passwd entry; `subu info " + row->name +
                       "` and `getent passwd " + row->name + "` show what is left of it.");
+    // The export says which uid the subu has: a passwd entry of that name with
+    // another uid is not the subu the manager made.
+    if (row->uid && row->uid != account->uid)
+        return refuse(refused + "its uid " + std::to_string(account->uid) + " is not the uid " +
+                      std::to_string(row->uid) + " the subu " + row->name + " was made with; `subu info " +
+                      row->name + "` and `getent passwd " + row->name + "` show which is right.");
 
     Decision d{Decision::Kind::Place, {}, {}};
     auto& p = d.placement;

@@ -141,3 +141,12 @@ TEST(PamSubuDecision, RefusesASubuWithoutAPasswdEntry) {
     ASSERT_EQ(d.kind, Decision::Kind::Refuse);
     EXPECT_THAT(d.message, HasSubstr("no passwd entry"));
 }
+
+TEST(PamSubuDecision, RefusesAPasswdEntryWhoseUidIsNotTheSubusOwn) {
+    const std::string v2 = "# subu export 2: written by subu-manager on every change, read by subu-generator at boot.\n"
+                           "subu_3\tThomas_US\t-\tup\tdown\t1003\n";
+    EXPECT_EQ(decide("Thomas_US", account("Thomas_US", 1003), read(v2), export_path).kind, Decision::Kind::Place);
+    const auto d = decide("Thomas_US", account("Thomas_US", 1777), read(v2), export_path);
+    EXPECT_EQ(d.kind, Decision::Kind::Refuse);
+    EXPECT_THAT(d.message, HasSubstr("not the uid 1003"));
+}
