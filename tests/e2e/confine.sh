@@ -49,6 +49,8 @@ DECOYS="127.0.0.1:$DECOY_PORT [::1]:$DECOY_PORT $HOST_V4:$DECOY_PORT [$HOST_V6]:
 # The server's own veth addresses (outside the tunnel): nothing listens there,
 # but a packet sent to them in the clear would show in the capture.
 ARGS="$SUBU_INO $HOST_INO $SRV_TUN_V4:$SRV_HTTP_PORT web.example.internal $DECOYS $SRV_V4:$SRV_HTTP_PORT [$SRV_V6]:$SRV_HTTP_PORT"
+# Unit files outlive a reboot, which makes the namespaces anew: theirs name them by path.
+UNIT_ARGS="/run/netns/ns-subu_1 /proc/1/ns/net ${ARGS#* * }"
 check_output "the subu's tunnel works (ip netns exec, as root)" 'hello from behind the tunnel' \
     in_box ip netns exec ns-subu_1 curl -sS -m 5 http://$SRV_TUN_V4:$SRV_HTTP_PORT/
 
@@ -85,12 +87,12 @@ user_run() { in_box runuser -u Thomas_US -- env XDG_RUNTIME_DIR=/run/user/$UID_U
 check_output "systemd-run --user: inside" "$INSIDE" user_run python3 $PROBE $ARGS
 # A user service enabled to start with the user manager: at boot, with lingering.
 in_box sh -c "install -d -o Thomas_US -g Thomas /home/Thomas_US/.config /home/Thomas_US/.config/systemd /home/Thomas_US/.config/systemd/user /home/Thomas_US/.config/systemd/user/default.target.wants
-  printf '[Unit]\nDescription=probe\n[Service]\nType=oneshot\nExecStart=python3 $PROBE $ARGS\nStandardOutput=truncate:%%h/boot.out\n[Install]\nWantedBy=default.target\n' > /home/Thomas_US/.config/systemd/user/wayin.service
+  printf '[Unit]\nDescription=probe\n[Service]\nType=oneshot\nExecStart=python3 $PROBE $UNIT_ARGS\nStandardOutput=truncate:%%h/boot.out\n[Install]\nWantedBy=default.target\n' > /home/Thomas_US/.config/systemd/user/wayin.service
   ln -sf ../wayin.service /home/Thomas_US/.config/systemd/user/default.target.wants/wayin.service
   chown -h Thomas_US:Thomas /home/Thomas_US/.config/systemd/user/wayin.service /home/Thomas_US/.config/systemd/user/default.target.wants/wayin.service"
 
 # A system service attached to the subu.
-in_box sh -c "printf '[Service]\nType=oneshot\nExecStart=python3 $PROBE $ARGS\nStandardOutput=truncate:/run/wayin-service.out\n' > /etc/systemd/system/wayin.service && systemctl daemon-reload"
+in_box sh -c "printf '[Service]\nType=oneshot\nExecStart=python3 $PROBE $UNIT_ARGS\nStandardOutput=truncate:/run/wayin-service.out\n' > /etc/systemd/system/wayin.service && systemctl daemon-reload"
 check "subu service attach Thomas_US wayin.service" in_box subu service attach Thomas_US wayin.service
 check_output "subu service list shows it" '^wayin\.service$' in_box subu service list Thomas_US
 check "the attached service runs" in_box sh -c 'for i in $(seq 50); do systemctl show -P FragmentPath wayin.service >/dev/null && [ -n "$(systemctl show -P DropInPaths wayin.service)" ] && break; sleep 0.1; done; systemctl start wayin.service'

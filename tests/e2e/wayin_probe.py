@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """Where a process entered as a subu's user landed, and what it can reach (run by tests/e2e/confine.sh).
 
-Usage: wayin_probe.py SUBU_NETNS_INODE HOST_NETNS_INODE TUNNEL_HOST:PORT NAME [DECOY_HOST:PORT ...]
+Usage: wayin_probe.py SUBU_NETNS HOST_NETNS TUNNEL_HOST:PORT NAME [DECOY_HOST:PORT ...]
 
 Prints one line:
   where=inside|host|other inet=ok|EPERM tunnel=ok|ERR dns=ok|ERR NAME=... decoy@HOST=blocked|REACHED ...
 "where" compares this process's network namespace with the subu's and the
-host's (their inodes, as `stat -Lc %i` shows them: an unprivileged process
-may not look at another's); "inet" is whether an AF_INET
+host's, each given as its inode (`stat -Lc %i`: an unprivileged process may
+not look at another's namespace) or as a path read when the probe runs (for
+a unit file that outlives a reboot); "inet" is whether an AF_INET
 socket can be made at all; "tunnel" is an HTTP GET to TUNNEL_HOST:PORT (the
 server behind the subu's tunnel); "dns" resolves NAME through whatever
 resolver this process has; each decoy is an HTTP GET that must never reach.
@@ -61,11 +62,12 @@ def main(argv):
     if len(argv) < 5:
         print(__doc__, file=sys.stderr)
         return 2
-    subu_ns, host_ns, tunnel, name, decoys = int(argv[1]), int(argv[2]), argv[3], argv[4], argv[5:]
+    subu_ns, host_ns = (int(a) if a.isdigit() else netns_ino(a) for a in argv[1:3])
+    tunnel, name, decoys = argv[3], argv[4], argv[5:]
     mine = netns_ino("/proc/self/ns/net")
-    if mine == subu_ns:
+    if mine is not None and mine == subu_ns:
         where = "inside"
-    elif mine == host_ns:
+    elif mine is not None and mine == host_ns:
         where = "host"
     else:
         where = "other"
