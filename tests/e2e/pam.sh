@@ -124,7 +124,14 @@ check_output "a subu without DNS of its own keeps the host's file (its resolvers
 in_box mv /var/tmp/subu-resolv.conf /etc/netns/ns-subu_1/resolv.conf
 
 echo "# fail closed: no namespace, no session"
-check "systemctl stop subu-netns@Thomas_US" in_box systemctl stop subu-netns@Thomas_US
+# Held down as well as stopped: the subu's user manager is bound to its
+# namespace unit, so whatever starts the user manager meanwhile (logind, for
+# a session that gets as far as pam_systemd) would start the namespace again.
+BLOCK=/run/systemd/system/subu-netns@Thomas_US.service.d
+check "systemctl stop subu-netns@Thomas_US, held down" in_box sh -ec "mkdir -p $BLOCK
+    printf '[Unit]\nConditionPathExists=/nonexistent/held-down-by-the-test\n' > $BLOCK/50-held-down.conf
+    systemctl daemon-reload; systemctl stop subu-netns@Thomas_US"
+check "the namespace is gone" in_box sh -c '! test -e /run/netns/ns-subu_1'
 check_fails "su - Thomas_US is refused" '[1-9]*' 'Refusing the session of Thomas_US' in_box su - Thomas_US -c $PROBE
 check "the journal names the subu and what to do" journal_says \
     'pam_subu\(su-l:session\): Refusing the session of Thomas_US: .*subu-netns@Thomas_US\.service is not running\. Start it \(`systemctl start subu-netns@Thomas_US\.service`\)'
@@ -133,7 +140,7 @@ check_fails "so is sudo -u Thomas_US" '[1-9]*' 'pam_open_session' in_box sudo -u
 check "the journal says so for sudo too" journal_says 'pam_subu\(sudo:session\): Refusing the session of Thomas_US: '
 check_fails "and ssh Thomas_US@127.0.0.1" '[1-9]*' '' ssh_as Thomas_US true
 check_output "root's su is untouched meanwhile" "$(outside root)" in_box su -c $PROBE
-check "systemctl start subu-netns@Thomas_US" in_box systemctl start subu-netns@Thomas_US
+check "systemctl start subu-netns@Thomas_US" in_box sh -c "rm -r $BLOCK && systemctl daemon-reload && systemctl start subu-netns@Thomas_US"
 SUBU_NS="net:[$(in_box stat -L -c %i /run/netns/ns-subu_1)]"
 INSIDE="^user=Thomas_US net=$(esc "$SUBU_NS") dns=10\.64\.0\.53 resolvers=hidden hidden$"
 check_output "started again, su - Thomas_US lands inside" "$INSIDE" in_box su - Thomas_US -c $PROBE
