@@ -69,9 +69,9 @@ _subu() {
                     if ((n == 1)); then words="up down"
                     elif ((n == 2)); then words=$(_subu_subus); fi ;;
                 option)
-                    if ((n == 1)); then words="set get list"
+                    if ((n == 1)); then words="set get list remove"
                     elif ((n == 2)); then words=$(_subu_subus)
-                    elif ((n == 3)) && [[ ${w[1]} == set || ${w[1]} == get ]]; then
+                    elif ((n == 3)) && [[ ${w[1]} == set || ${w[1]} == get || ${w[1]} == remove ]]; then
                         words="isolation local_forwarding steer_enabled"
                     elif ((n == 4)) && [[ ${w[1]} == set ]]; then words=$(_subu_option_values "${w[3]}"); fi ;;
                 exec)

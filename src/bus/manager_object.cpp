@@ -145,6 +145,10 @@ void ManagerObject::SetOption(const std::string& subu, const std::string& name, 
     guarded("SetOption", [&] { subus_.set_option(callers_.of(getObject()), subu, name, value); });
 }
 
+void ManagerObject::RemoveOption(const std::string& subu, const std::string& name) {
+    guarded("RemoveOption", [&] { subus_.remove_option(callers_.of(getObject()), subu, name); });
+}
+
 std::string ManagerObject::GetOption(const std::string& subu, const std::string& name) {
     return guarded("GetOption", [&] { return subus_.get_option(callers_.of(getObject()), subu, name); });
 }

@@ -49,6 +49,7 @@ private:
     void launch(PendingExec& call, const auth::Caller& caller);
 
     void SetOption(const std::string& subu, const std::string& name, const std::string& value) override;
+    void RemoveOption(const std::string& subu, const std::string& name) override;
     std::string GetOption(const std::string& subu, const std::string& name) override;
     std::map<std::string, std::string> ListOptions(const std::string& subu) override;
     void SetWireGuardPool(const std::string& cidr) override;

@@ -1,12 +1,14 @@
 // The `subu` verbs: each builds one or two D-Bus calls and prints a result a person reads.
 #include "cli/cli.h"
 #include "cli/exec.h"
+#include "cli/json.h"
 
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -28,19 +30,22 @@ constexpr const char* help_text = R"(NAME
 SYNOPSIS
     subu make OWNER NAME [NAME...]
     subu remove [--purge] SUBU
-    subu list
-    subu info SUBU            (also: information)
+    subu list [--json]
+    subu info SUBU [--json]   (also: information)
     subu network up|down SUBU
     subu lo up|down SUBU
-    subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU
+    subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU [--json]
+    subu option remove SUBU NAME
     subu exec SUBU [--] PROGRAM [ARGUMENT...]
-    subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
+    subu WG global CIDR | make HOST:PORT | import FILE | list [--json]
+    subu WG info WG [--json]
     subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
     subu attach WG SUBU WG_N
     subu detach WG SUBU
-    subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU
+    subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU [--json]
     subu init
-    subu help | usage | example | version
+    subu help [VERB] | usage | example | version | -V
+    subu VERB [SUB-VERB] --help
 
 DESCRIPTION
     A subu is a Unix user that belongs to a person (its owner, the "masu") and
@@ -62,7 +67,9 @@ VERBS
     remove SUBU          Remove a subu: its Unix user, namespace and record.
                          Its home directory is kept; --purge deletes it too.
                          A subu with child subus cannot be removed.
-    list                 The subus you may see, as a table.
+    list                 The subus you may see, as a table. list, info,
+                         WG list, WG info, option list and service list
+                         take --json: one JSON document (see subu(1)).
     info SUBU            Everything known about one subu.
     network up SUBU      Bring the subu's network up and keep it up across
                          reboots: starts subu@NAME.service (its namespace,
@@ -71,7 +78,8 @@ VERBS
     lo up|down SUBU      The loopback inside the subu's namespace, kept.
     option set SUBU NAME VALUE
                          Set an option of the subu; `option get SUBU NAME`
-                         and `option list SUBU` show them. The options:
+                         and `option list SUBU` show them, `option remove
+                         SUBU NAME` puts one back to its default. The options:
                          isolation none|standard|strict|quantum (standard),
                          local_forwarding on|off (off), steer_enabled on|off (on).
     exec SUBU -- PROGRAM [ARGUMENT...]
@@ -106,7 +114,8 @@ VERBS
                          services attached cannot be removed: detach first.
     init                 Make sure the state store exists; say where it is.
     help                 This text.        usage     The synopsis only.
-    example              A short session.  version   The version.
+    example              A short session.  version   The version (also -V).
+    VERB --help          One verb's usage and description.
 
 EXIT STATUS
     0 success, 1 failure, 2 bad usage or invalid argument, 3 not found,
@@ -131,18 +140,20 @@ SYSTEMD
 
 constexpr const char* usage_text = R"(Usage: subu make OWNER NAME [NAME...]
        subu remove [--purge] SUBU
-       subu list
-       subu info SUBU
+       subu list [--json]
+       subu info SUBU [--json]
        subu network up|down SUBU
        subu lo up|down SUBU
-       subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU
+       subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU [--json]
+       subu option remove SUBU NAME
        subu exec SUBU [--] PROGRAM [ARGUMENT...]
-       subu WG global CIDR | make HOST:PORT | import FILE | list | info WG
+       subu WG global CIDR | make HOST:PORT | import FILE | list [--json] | info WG [--json]
        subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG
        subu attach WG SUBU WG_N | detach WG SUBU
-       subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU
+       subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU [--json]
        subu init
-       subu help | usage | example | version
+       subu help [VERB] | usage | example | version | -V
+       subu VERB [SUB-VERB] --help
 )";
 
 constexpr const char* example_text = R"(# As root (or as Thomas, for Thomas's own subus):
@@ -189,8 +200,20 @@ std::string when(std::uint64_t t) {
     return buf;
 }
 
-int cmd_list(Manager& m) {
+int cmd_list(Manager& m, bool as_json) {
     auto rows = m.ListSubus();
+    if (as_json) {
+        std::vector<std::string> items;
+        for (const auto& r : rows)
+            items.push_back(json::object({{"id", json::string(r.get<0>())},
+                                          {"name", json::string(r.get<1>())},
+                                          {"owner", json::string(r.get<2>())},
+                                          {"network", json::string(r.get<3>())},
+                                          {"uid", json::number(r.get<4>())},
+                                          {"object", json::string(r.get<5>())}}));
+        std::printf("%s\n", json::object({{"subus", json::array(items)}}).c_str());
+        return Exit::ok;
+    }
     if (rows.empty()) {
         std::printf("No subus. Make one with: subu make OWNER NAME\n");
         return Exit::ok;
@@ -210,12 +233,95 @@ int cmd_list(Manager& m) {
     return Exit::ok;
 }
 
-int cmd_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
-    auto path = m.GetSubu(ref);
+std::map<std::string, sdbus::Variant> properties_of(sdbus::IConnection& c, const sdbus::ObjectPath& path,
+                                                   const char* iface) {
     auto obj = sdbus::createProxy(c, config::bus_name, path);
     std::map<std::string, sdbus::Variant> props;
-    obj->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withArguments("org.subu.Subu1").storeResultsTo(props);
-    auto str = [&](const char* k) { return props.count(k) ? props[k].get<std::string>() : std::string("?"); };
+    obj->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withArguments(iface).storeResultsTo(props);
+    return props;
+}
+
+// A property's value, or `none` when the object does not have it.
+template <typename T>
+T property(std::map<std::string, sdbus::Variant>& props, const char* name, T none = T{}) {
+    return props.count(name) ? props[name].get<T>() : none;
+}
+
+// How a property shows in JSON.
+enum class Kind { text, text_or_null, u32, u64, flag };
+struct JsonField {
+    const char* key;
+    const char* property;
+    Kind kind;
+};
+
+// Prints the properties `fields` names, then the object path, as one JSON object.
+int print_json(std::map<std::string, sdbus::Variant>& props, const std::vector<JsonField>& fields,
+               const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& f : fields) {
+        switch (f.kind) {
+        case Kind::text: out.emplace_back(f.key, json::string(property<std::string>(props, f.property))); break;
+        case Kind::text_or_null:
+            out.emplace_back(f.key, json::string_or_null(property<std::string>(props, f.property)));
+            break;
+        case Kind::u32: out.emplace_back(f.key, json::number(property<uint32_t>(props, f.property))); break;
+        case Kind::u64: out.emplace_back(f.key, json::number(property<uint64_t>(props, f.property))); break;
+        case Kind::flag: out.emplace_back(f.key, json::boolean(property<bool>(props, f.property))); break;
+        }
+    }
+    out.emplace_back("object", json::string(path));
+    std::printf("%s\n", json::object(out).c_str());
+    return Exit::ok;
+}
+
+// `subu info --json`: the schema subu(1) documents.
+const std::vector<JsonField> subu_json = {
+    {"id", "Id", Kind::text},
+    {"name", "Name", Kind::text},
+    {"owner", "Owner", Kind::text},
+    {"owner_uid", "OwnerUid", Kind::u32},
+    {"parent", "Parent", Kind::text_or_null},
+    {"uid", "Uid", Kind::u32},
+    {"home", "Home", Kind::text},
+    {"network_namespace", "NetworkNamespace", Kind::text},
+    {"network", "Network", Kind::text},
+    {"unit", "Unit", Kind::text},
+    {"slice", "Slice", Kind::text},
+    {"loopback", "Loopback", Kind::text},
+    {"steering", "Steering", Kind::text},
+    {"steering_interface", "SteeringInterface", Kind::text_or_null},
+    {"steering_attached", "SteeringAttached", Kind::flag},
+    {"created_at", "CreatedAt", Kind::u64},
+};
+
+// `subu WG info --json`: the public keys, never a private or preshared one.
+const std::vector<JsonField> wg_json = {
+    {"id", "Id", Kind::text},
+    {"endpoint", "Endpoint", Kind::text},
+    {"address", "Address", Kind::text},
+    {"public_key", "PublicKey", Kind::text},
+    {"server_public_key", "ServerPublicKey", Kind::text_or_null},
+    {"attached_subu", "AttachedSubu", Kind::text_or_null},
+    {"state", "State", Kind::text},
+    {"dns", "Dns", Kind::text_or_null},
+    {"mtu", "Mtu", Kind::u32},
+    {"allowed_ips", "AllowedIPs", Kind::text},
+    {"persistent_keepalive", "PersistentKeepalive", Kind::u32},
+    {"has_preshared_key", "HasPresharedKey", Kind::flag},
+    {"backend", "Backend", Kind::text},
+    {"interface", "Interface", Kind::text},
+    {"running", "Running", Kind::flag},
+    {"latest_handshake_us", "LatestHandshake", Kind::u64},
+    {"rx_bytes", "RxBytes", Kind::u64},
+    {"tx_bytes", "TxBytes", Kind::u64},
+};
+
+int cmd_info(sdbus::IConnection& c, Manager& m, const std::string& ref, bool as_json) {
+    auto path = m.GetSubu(ref);
+    auto props = properties_of(c, path, "org.subu.Subu1");
+    if (as_json) return print_json(props, subu_json, path);
+    auto str = [&](const char* k) { return property<std::string>(props, k, "?"); };
     auto u32 = [&](const char* k) { return props.count(k) ? std::to_string(props[k].get<uint32_t>()) : std::string("?"); };
     std::string parent = str("Parent");
     std::printf("Id:                %s\n", str("Id").c_str());
@@ -239,17 +345,10 @@ int cmd_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
     return Exit::ok;
 }
 
-std::map<std::string, sdbus::Variant> properties_of(sdbus::IConnection& c, const sdbus::ObjectPath& path,
-                                                   const char* iface) {
-    auto obj = sdbus::createProxy(c, config::bus_name, path);
-    std::map<std::string, sdbus::Variant> props;
-    obj->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withArguments(iface).storeResultsTo(props);
-    return props;
-}
-
-int cmd_wg_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
+int cmd_wg_info(sdbus::IConnection& c, Manager& m, const std::string& ref, bool as_json) {
     auto path = m.GetWireGuard(ref);
     auto props = properties_of(c, path, "org.subu.WireGuard1");
+    if (as_json) return print_json(props, wg_json, path);
     auto str = [&](const char* k) { return props.count(k) ? props[k].get<std::string>() : std::string("?"); };
     auto u32 = [&](const char* k) { return props.count(k) ? props[k].get<uint32_t>() : 0u; };
     auto or_none = [](const std::string& s, const char* none) { return s.empty() ? std::string(none) : s; };
@@ -290,8 +389,17 @@ int cmd_wg_info(sdbus::IConnection& c, Manager& m, const std::string& ref) {
     return Exit::ok;
 }
 
-int cmd_wg_list(Manager& m) {
+int cmd_wg_list(Manager& m, bool as_json) {
     auto rows = m.ListWireGuards();
+    if (as_json) {
+        std::vector<std::string> items;
+        for (const auto& r : rows)
+            items.push_back(json::object({{"id", json::string(r.get<0>())},
+                                          {"endpoint", json::string(r.get<1>())},
+                                          {"subu", json::string_or_null(r.get<2>())}}));
+        std::printf("%s\n", json::object({{"tunnels", json::array(items)}}).c_str());
+        return Exit::ok;
+    }
     if (rows.empty()) {
         std::printf("No tunnels. Make one with: subu WG make HOST:PORT\n");
         return Exit::ok;
@@ -309,7 +417,7 @@ int cmd_wg_list(Manager& m) {
 }
 
 // The WireGuard verbs of the original specification: `WG ...`, `attach WG ...`, `detach WG ...`.
-int wg_verbs(const std::string& verb, const std::vector<std::string>& rest) {
+int wg_verbs(const std::string& verb, const std::vector<std::string>& rest, bool as_json) {
     static const std::map<std::string, std::size_t> wg_arity = {
         {"global", 1}, {"make", 1}, {"import", 1}, {"list", 0}, {"info", 1}, {"information", 1},
         {"server_provided_public_key", 2}, {"up", 1}, {"down", 1}, {"remove", 1}};
@@ -360,9 +468,9 @@ int wg_verbs(const std::string& verb, const std::vector<std::string>& rest) {
         for (const auto& n : notes) std::fprintf(stderr, "subu: note: %s\n", n.c_str());
         std::printf("%s\n", id.c_str());
     } else if (sub == "list") {
-        return cmd_wg_list(m);
+        return cmd_wg_list(m, as_json);
     } else if (sub == "info" || sub == "information") {
-        return cmd_wg_info(*connection, m, rest[1]);
+        return cmd_wg_info(*connection, m, rest[1], as_json);
     } else if (sub == "server_provided_public_key") {
         m.SetServerPublicKey(rest[1], rest[2]);
         std::printf("The server key of %s is set\n", rest[1].c_str());
@@ -388,9 +496,9 @@ int check_verb(const std::string& group, const std::string& choices,
     return Exit::ok;
 }
 
-int option_verbs(const std::vector<std::string>& rest) {
-    static const std::map<std::string, std::size_t> arity = {{"set", 3}, {"get", 2}, {"list", 1}};
-    if (int bad = check_verb("option", "set, get or list", arity, rest)) return bad;
+int option_verbs(const std::vector<std::string>& rest, bool as_json) {
+    static const std::map<std::string, std::size_t> arity = {{"set", 3}, {"get", 2}, {"list", 1}, {"remove", 2}};
+    if (int bad = check_verb("option", "set, get, list or remove", arity, rest)) return bad;
     auto connection = sdbus::createSystemBusConnection();
     Manager m(*connection);
     if (rest[0] == "set") {
@@ -398,6 +506,14 @@ int option_verbs(const std::vector<std::string>& rest) {
         std::printf("%s of %s is %s\n", rest[2].c_str(), rest[1].c_str(), m.GetOption(rest[1], rest[2]).c_str());
     } else if (rest[0] == "get") {
         std::printf("%s\n", m.GetOption(rest[1], rest[2]).c_str());
+    } else if (rest[0] == "remove") {
+        m.RemoveOption(rest[1], rest[2]);
+        std::printf("%s of %s is back to its default, %s\n", rest[2].c_str(), rest[1].c_str(),
+                    m.GetOption(rest[1], rest[2]).c_str());
+    } else if (as_json) {
+        std::vector<std::pair<std::string, std::string>> options;
+        for (const auto& [name, value] : m.ListOptions(rest[1])) options.emplace_back(name, json::string(value));
+        std::printf("%s\n", json::object({{"subu", json::string(rest[1])}, {"options", json::object(options)}}).c_str());
     } else {
         for (const auto& [name, value] : m.ListOptions(rest[1])) std::printf("%-18s %s\n", name.c_str(), value.c_str());
     }
@@ -405,7 +521,7 @@ int option_verbs(const std::vector<std::string>& rest) {
 }
 
 // `service attach SUBU UNIT`, `service detach SUBU UNIT`, `service list SUBU`.
-int service_verbs(const std::vector<std::string>& rest) {
+int service_verbs(const std::vector<std::string>& rest, bool as_json) {
     static const std::map<std::string, std::size_t> arity = {{"attach", 2}, {"detach", 2}, {"list", 1}};
     if (int bad = check_verb("service", "attach SUBU UNIT, detach SUBU UNIT or list SUBU", arity, rest)) return bad;
     for (std::size_t i = 1; i < rest.size(); ++i)
@@ -419,19 +535,136 @@ int service_verbs(const std::vector<std::string>& rest) {
     } else if (rest[0] == "detach") {
         m.DetachService(rest[1], rest[2]);
         std::printf("%s runs outside %s again\n", rest[2].c_str(), rest[1].c_str());
+    } else if (as_json) {
+        std::vector<std::string> units;
+        for (const auto& unit : m.ListServices(rest[1])) units.push_back(json::string(unit));
+        std::printf("%s\n", json::object({{"subu", json::string(rest[1])}, {"services", json::array(units)}}).c_str());
     } else {
         for (const auto& unit : m.ListServices(rest[1])) std::printf("%s\n", unit.c_str());
     }
     return Exit::ok;
 }
 
+// One verb's usage and what it does, for `subu VERB --help` and `subu help VERB`.
+struct VerbHelp {
+    const char* verb;  // "make", or "WG make" for a sub-verb
+    const char* usage;
+    const char* text;
+};
+
+const VerbHelp verb_helps[] = {
+    {"make", "subu make OWNER NAME [NAME...]",
+     "Make a subu of OWNER (an existing Unix user); prints its id and name. More NAMEs\n"
+     "make a subu inside the one named so far: `subu make Thomas US Rabbit` makes\n"
+     "Thomas_US_Rabbit inside Thomas_US."},
+    {"remove", "subu remove [--purge] SUBU",
+     "Remove a subu: its Unix user, namespace and record. Its home directory is\n"
+     "kept; --purge deletes it too. A subu with child subus or attached services\n"
+     "cannot be removed."},
+    {"list", "subu list [--json]", "The subus you may see, as a table; --json prints them as JSON (see subu(1))."},
+    {"info", "subu info SUBU [--json]",
+     "Everything known about one subu (also: information); --json prints it as JSON."},
+    {"network", "subu network up|down SUBU",
+     "Bring the subu's network up (subu@NAME.service, kept across reboots) or down;\n"
+     "the namespace stays."},
+    {"lo", "subu lo up|down SUBU", "The loopback inside the subu's namespace, kept."},
+    {"option",
+     "subu option set SUBU NAME VALUE | get SUBU NAME | list SUBU [--json] | remove SUBU NAME",
+     "A subu's options: isolation none|standard|strict|quantum (standard),\n"
+     "local_forwarding on|off (off), steer_enabled on|off (on)."},
+    {"option set", "subu option set SUBU NAME VALUE", "Set an option of the subu."},
+    {"option get", "subu option get SUBU NAME", "One option's value (its default when unset)."},
+    {"option list", "subu option list SUBU [--json]", "Every option with its value; --json prints them as JSON."},
+    {"option remove", "subu option remove SUBU NAME",
+     "The option back to its default; nothing to do if it is not set."},
+    {"WG",
+     "subu WG global CIDR | make HOST:PORT | import FILE | list [--json] | info WG [--json]\n"
+     "       subu WG server_provided_public_key WG KEY | up WG | down WG | remove WG",
+     "WireGuard tunnels; `subu WG VERB --help` says more about each."},
+    {"WG global", "subu WG global CIDR", "The IPv4 pool tunnel addresses come from (root)."},
+    {"WG make", "subu WG make HOST:PORT",
+     "A tunnel to that server ([v6]:port too), with a key pair made on this host and\n"
+     "the pool's first free address; prints its id."},
+    {"WG import", "subu WG import FILE", "A tunnel from a wg-quick file; keys wg-quick alone uses are noted."},
+    {"WG list", "subu WG list [--json]", "The tunnels; --json prints them as JSON."},
+    {"WG info", "subu WG info WG [--json]",
+     "One tunnel, with OUR public key to give to the server; private keys are never\n"
+     "shown. --json prints it as JSON."},
+    {"WG server_provided_public_key", "subu WG server_provided_public_key WG KEY",
+     "The server's public key (44 characters of base64)."},
+    {"WG up", "subu WG up WG", "The tunnel runs while its subu's network is up."},
+    {"WG down", "subu WG down WG", "The tunnel does not run."},
+    {"WG remove", "subu WG remove WG", "Remove the tunnel and its keys."},
+    {"attach", "subu attach WG SUBU WG_N", "Give a subu its tunnel (root)."},
+    {"detach", "subu detach WG SUBU", "Take a subu's tunnel away again."},
+    {"service", "subu service attach SUBU UNIT | detach SUBU UNIT | list SUBU [--json]",
+     "System services run inside a subu; `subu service VERB --help` says more."},
+    {"service attach", "subu service attach SUBU UNIT",
+     "Run the system service UNIT inside the subu, now and from boot: in its\n"
+     "namespace, slice and DNS, as the subu's user. Root (or polkit's\n"
+     "manage-services) only."},
+    {"service detach", "subu service detach SUBU UNIT", "Back outside, as its own user; restarted if running."},
+    {"service list", "subu service list SUBU [--json]",
+     "The services attached to the subu; --json prints them as JSON."},
+    {"init", "subu init", "Make sure the state store exists; say where it is."},
+    {"help", "subu help [VERB [SUB-VERB]]", "The manual, or one verb's usage (as `subu VERB --help`)."},
+    {"usage", "subu usage", "The synopsis only."},
+    {"example", "subu example", "A short session."},
+    {"version", "subu version | -V | --version", "The version."},
+};
+
+// Prints the usage and description of `verb` (its sub-verb when `rest` starts with one).
+int verb_help(std::string verb, const std::vector<std::string>& rest) {
+    if (verb == "exec") {
+        std::fputs(exec_help_text, stdout);
+        return Exit::ok;
+    }
+    if (verb == "information") verb = "info";
+    if (verb == "-V" || verb == "--version") verb = "version";
+    const VerbHelp* found = nullptr;
+    for (const auto& h : verb_helps) {
+        if (verb == h.verb) found = &h;
+    }
+    if (!found) return usage_error("unknown verb " + shown(verb));
+    if (!rest.empty()) {
+        const std::string sub = verb + " " + (rest[0] == "information" ? "info" : rest[0]);
+        for (const auto& h : verb_helps)
+            if (sub == h.verb) found = &h;
+    }
+    std::printf("Usage: %s\n\n%s\n", found->usage, found->text);
+    return Exit::ok;
+}
+
+// Whether `flag` is among `args`; takes it out.
+bool take_flag(std::vector<std::string>& args, const std::string& flag) {
+    auto it = std::find(args.begin(), args.end(), flag);
+    if (it == args.end()) return false;
+    args.erase(std::remove(args.begin(), args.end(), flag), args.end());
+    return true;
+}
+
+// Whether `verb rest...` is one of the views with a --json form.
+bool speaks_json(const std::string& verb, const std::vector<std::string>& rest) {
+    if (verb == "list" || verb == "info" || verb == "information") return true;
+    if (rest.empty()) return false;
+    if (verb == "WG") return rest[0] == "list" || rest[0] == "info" || rest[0] == "information";
+    return (verb == "option" || verb == "service") && rest[0] == "list";
+}
+
 int dispatch(const std::vector<std::string>& args) {
     const std::string& verb = args[0];
     auto rest = std::vector<std::string>(args.begin() + 1, args.end());
     if (verb == "help" || verb == "--help" || verb == "-h") {
+        if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) return verb_help("help", {});
+        if (!rest.empty()) return verb_help(rest[0], std::vector<std::string>(rest.begin() + 1, rest.end()));
         std::fputs(help_text, stdout);
         return Exit::ok;
     }
+    if (verb != "exec" && std::any_of(rest.begin(), rest.end(), [](const std::string& a) { return a == "--help" || a == "-h"; }))
+        return verb_help(verb, rest);
+    const bool as_json = verb != "exec" && take_flag(rest, "--json");
+    if (as_json && !speaks_json(verb, rest))
+        return usage_error("--json is for list, info, WG list, WG info, option list and service list");
     if (verb == "usage") {
         std::fputs(usage_text, stdout);
         return Exit::ok;
@@ -440,13 +673,13 @@ int dispatch(const std::vector<std::string>& args) {
         std::fputs(example_text, stdout);
         return Exit::ok;
     }
-    if (verb == "version" || verb == "--version") {
+    if (verb == "version" || verb == "--version" || verb == "-V") {
         std::printf("subu %s\n", config::version);
         return Exit::ok;
     }
-    if (verb == "WG" || verb == "attach" || verb == "detach") return wg_verbs(verb, rest);
-    if (verb == "option") return option_verbs(rest);
-    if (verb == "service") return service_verbs(rest);
+    if (verb == "WG" || verb == "attach" || verb == "detach") return wg_verbs(verb, rest, as_json);
+    if (verb == "option") return option_verbs(rest, as_json);
+    if (verb == "service") return service_verbs(rest, as_json);
     if (verb == "exec") return exec_verb(rest);
     static const std::map<std::string, std::pair<std::size_t, std::size_t>> arity = {
         {"make", {2, 64}}, {"remove", {1, 2}}, {"list", {0, 0}}, {"info", {1, 1}},
@@ -484,7 +717,7 @@ int dispatch(const std::vector<std::string>& args) {
                     purge ? " and its home directory" : "; its home directory is kept");
         return Exit::ok;
     }
-    if (verb == "list") return cmd_list(m);
+    if (verb == "list") return cmd_list(m, as_json);
     if (verb == "network" || verb == "lo") {
         if (verb == "network") m.SetNetwork(rest[1], rest[0]);
         else m.SetLoopback(rest[1], rest[0]);
@@ -492,7 +725,7 @@ int dispatch(const std::vector<std::string>& args) {
                     rest[0].c_str());
         return Exit::ok;
     }
-    if (verb == "info" || verb == "information") return cmd_info(*connection, m, rest[0]);
+    if (verb == "info" || verb == "information") return cmd_info(*connection, m, rest[0], as_json);
     // init
     std::string db = m.StateDatabase();
     std::printf("The state store is %s (schema version %u), kept by subu-manager %s.\n", db.c_str(),
@@ -526,13 +759,17 @@ int exit_code_for(const std::string& name) {
 }
 
 int run(const std::vector<std::string>& args) {
-    if (args.empty()) return usage_error("no verb given");
+    if (args.empty()) {
+        std::fputs(help_text, stdout);
+        return Exit::ok;
+    }
     try {
         return dispatch(args);
     } catch (const sdbus::Error& e) {
         const int code = exit_code_for(e.getName());
         if (code == Exit::unreachable)
-            std::fprintf(stderr, "subu: cannot reach subu-manager (%s): %s\nIs subu installed and the system bus running?\n",
+            std::fprintf(stderr,
+                         "subu: cannot reach subu-manager (%s: %s); check that subu is installed and the system bus runs\n",
                          e.getName().c_str(), e.getMessage().c_str());
         else
             std::fprintf(stderr, "subu: %s\n", e.getMessage().c_str());

@@ -559,25 +559,48 @@ std::string Subus::set_option(const auth::Caller& caller, std::string_view ref, 
         require_still_allowed(caller, row, auth::Action::Configure);
         store_.set_option(row.num, std::string(name), canonical);
     });
-    // The steering options take effect live: subu-netns@'s reload writes the
-    // subu's steering entry (subu-apply netns-up), for sockets made from then on.
-    if (options::read_by_steering(name)) {
-        try {
-            if (units_.active_state(netns_unit(row)) == "active") units_.reload(netns_unit(row));
-        } catch (const std::exception&) {
-            store_.write([&] {
-                if (auto it = before.find(std::string(name)); it != before.end())
-                    store_.set_option(row.num, std::string(name), it->second);
-                else
-                    store_.set_option(row.num, std::string(name), std::string(options::fallback(name)));
-            });
-            throw;
-        }
-    }
+    apply_option(row, name, before);
     log::info("Option " + std::string(name) + " of " + row.name + " is " + canonical,
               {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_OPTION", std::string(name)},
                {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
     return canonical;
+}
+
+std::string Subus::remove_option(const auth::Caller& caller, std::string_view ref, std::string_view name) {
+    if (options::fallback(name).empty()) options::normalized(name, "");  // throws, naming the known options
+    const std::string fallback(options::fallback(name));
+    auto row = find_or_throw(ref);
+    if (!auth::allowed(caller, auth::Action::Configure, owner_uid(row)))
+        throw AccessDenied("Only " + row.masu + " or root may change the options of " + row.name + ".");
+    const auto before = store_.options_of(row.num);
+    if (!before.count(std::string(name))) return fallback;
+    store_.write([&] {
+        require_still_allowed(caller, row, auth::Action::Configure);
+        store_.remove_option(row.num, std::string(name));
+    });
+    apply_option(row, name, before);
+    log::info("Option " + std::string(name) + " of " + row.name + " is back to its default " + fallback,
+              {{"SUBU_ID", row.id()}, {"SUBU_NAME", row.name}, {"SUBU_OPTION", std::string(name)},
+               {"SUBU_CALLER_UID", std::to_string(caller.uid)}});
+    return fallback;
+}
+
+void Subus::apply_option(const store::SubuRow& row, std::string_view name,
+                         const std::map<std::string, std::string>& before) {
+    // The steering options take effect live: subu-netns@'s reload writes the
+    // subu's steering entry (subu-apply netns-up), for sockets made from then on.
+    if (!options::read_by_steering(name)) return;
+    try {
+        if (units_.active_state(netns_unit(row)) == "active") units_.reload(netns_unit(row));
+    } catch (const std::exception&) {
+        store_.write([&] {
+            if (auto it = before.find(std::string(name)); it != before.end())
+                store_.set_option(row.num, std::string(name), it->second);
+            else
+                store_.remove_option(row.num, std::string(name));
+        });
+        throw;
+    }
 }
 
 std::string Subus::get_option(const auth::Caller& caller, std::string_view ref, std::string_view name) {

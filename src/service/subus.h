@@ -38,6 +38,8 @@ public:
     // Options: set one (validated, canonical), read one or all (with fallbacks).
     std::string set_option(const auth::Caller& caller, std::string_view ref, std::string_view name,
                            std::string_view value);
+    // The option back to its default (forgotten; nothing to do if unset); returns the default.
+    std::string remove_option(const auth::Caller& caller, std::string_view ref, std::string_view name);
     std::string get_option(const auth::Caller& caller, std::string_view ref, std::string_view name);
     std::map<std::string, std::string> list_options(const auth::Caller& caller, std::string_view ref);
 
@@ -81,6 +83,9 @@ private:
     // Inside a write: throws NotFound unless `row` is still there and ready,
     // and AccessDenied unless `caller` may still do `action` on it.
     void require_still_allowed(const auth::Caller& caller, const store::SubuRow& row, auth::Action action);
+    // A changed option the steering reads takes effect live; if that fails, the options are `before` again.
+    void apply_option(const store::SubuRow& row, std::string_view name,
+                      const std::map<std::string, std::string>& before);
     // The subu `ref`, once `state` is "up"/"down" and `caller` may configure it.
     store::SubuRow configurable(const auth::Caller& caller, std::string_view ref, std::string_view state,
                                 const char* what);

@@ -344,6 +344,13 @@ void Store::set_option(std::uint32_t subu, const std::string& name, const std::s
     q.exec();
 }
 
+void Store::remove_option(std::uint32_t subu, const std::string& name) {
+    SQLite::Statement q(db_, "DELETE FROM options WHERE subu = ? AND name = ?");
+    q.bind(1, static_cast<std::int64_t>(subu));
+    q.bind(2, name);
+    q.exec();
+}
+
 std::vector<ServiceRow> Store::services_where(const char* condition,
                                              const std::function<void(SQLite::Statement&)>& bind) {
     SQLite::Statement q(db_, std::string("SELECT unit, subu, user FROM service") + condition + " ORDER BY subu, unit");

@@ -125,6 +125,7 @@ public:
     // A subu's options as set (not the fallbacks).
     std::map<std::string, std::string> options_of(std::uint32_t subu);
     void set_option(std::uint32_t subu, const std::string& name, const std::string& value);
+    void remove_option(std::uint32_t subu, const std::string& name);
 
     // Attached services: all (by subu, then unit), one subu's, one unit's, those run as `user`.
     std::vector<ServiceRow> services();

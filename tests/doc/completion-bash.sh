@@ -69,7 +69,7 @@ check() {
 ok=$tmp/bin
 check "the verbs" $ok "make remove list info network lo option exec service WG attach detach init help usage example version" subu ''
 check "verbs by prefix" $ok "exec example" subu ex
-check "option sub-verbs" $ok "set get list" subu option ''
+check "option sub-verbs" $ok "set get list remove" subu option ''
 check "WG sub-verbs" $ok "global make import list info server_provided_public_key up down remove" subu WG ''
 check "service sub-verbs" $ok "attach detach list" subu service ''
 check "subu names and ids from subu list" $ok "subu_1 subu_2 Thomas_US Thomas_US_Rabbit" subu info ''

@@ -80,7 +80,7 @@ check() {
     result $? "$name" "missing$missing; offered: $(echo $out)"
 }
 check "the verbs" "make remove list info network lo option exec service WG attach detach init help usage example version" ''
-check "option sub-verbs" "set get list" option ''
+check "option sub-verbs" "set get list remove" option ''
 check "WG sub-verbs" "global make import list info server_provided_public_key up down remove" WG ''
 check "service sub-verbs" "attach detach list" service ''
 check "subu names and ids from subu list" "subu_1 Thomas_US" info ''

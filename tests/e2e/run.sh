@@ -30,6 +30,19 @@ check_output "subu list shows a table of three" 'ID +NAME +OWNER +UID +NETWORK' 
 check_output "subu list counts three" '^3 subus\.$' in_box subu list
 check_output "subu info by name" 'Parent: +\(none: top level\)' in_box subu info Thomas_US
 check_output "subu information by id names the parent" 'Parent: +subu_1' in_box subu information subu_2
+echo "# the CLI as scripts want it"
+check_output "subu list --json is one JSON document of three subus" '^3 subu_1 Thomas_US Thomas down int$' in_box sh -c \
+  'subu list --json | python3 -c "import json,sys; d=json.load(sys.stdin)[\"subus\"]; s=d[0]; print(len(d), s[\"id\"], s[\"name\"], s[\"owner\"], s[\"network\"], type(s[\"uid\"]).__name__)"'
+check_output "subu info --json names the parent, with numbers and booleans" '^subu_1 Thomas_US_Rabbit int bool None$' in_box sh -c \
+  'subu info Thomas_US_Rabbit --json | python3 -c "import json,sys; d=json.load(sys.stdin); print(d[\"parent\"], d[\"name\"], type(d[\"uid\"]).__name__, type(d[\"steering_attached\"]).__name__, json.loads(\"null\"))"'
+check_output "subu option list --json" '^standard$' in_box sh -c \
+  'subu option list Thomas_US --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"options\"][\"isolation\"])"'
+check_output "subu service list --json with nothing attached" '^\[\]$' in_box sh -c \
+  'subu service list Thomas_US --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"services\"])"'
+check_output "subu make --help prints its usage, exit 0" '^Usage: subu make OWNER NAME' in_box subu make --help
+check_output "subu alone prints the help, exit 0" 'SYNOPSIS' in_box subu
+check_output "subu -V prints the version" '^subu [0-9]' in_box subu -V
+check_fails "--json on a verb without a view is a usage error" 2 '--json is for list' in_box subu make Thomas x --json
 check_output "GetSubu returns the object" '^o "/org/subu/Manager1/subu/subu_1"$' in_box busctl call $M GetSubu s Thomas_US
 check_output "the subu object has its properties" 'Name +property +s +"Thomas_US_Rabbit"' in_box busctl introspect org.subu.Manager1 /org/subu/Manager1/subu/subu_2
 check_output "ObjectManager lists the subu objects" 'subu_3' in_box busctl call org.subu.Manager1 /org/subu/Manager1 org.freedesktop.DBus.ObjectManager GetManagedObjects
@@ -223,6 +236,16 @@ check_fails "Mallory cannot set Thomas's options" 5 'Only Thomas or root' in_box
 check_fails "Mallory cannot read them" 5 'Only Thomas or root' in_box runuser -u Mallory -- subu option list Thomas_US
 after=$(snapshot)
 if [[ $before == "$after" ]]; then ok "refused option requests changed nothing"; else not_ok "refused option requests changed nothing" "$(diff <(echo "$before") <(echo "$after"))"; fi
+before=$(snapshot)
+check_fails "option remove of an unknown name is refused" 2 'There is no option "colour"' in_box subu option remove Thomas_US colour
+check_fails "Mallory cannot remove Thomas's options" 5 'Only Thomas or root' in_box runuser -u Mallory -- subu option remove Thomas_US isolation
+after=$(snapshot)
+if [[ $before == "$after" ]]; then ok "refused option removals changed nothing"; else not_ok "refused option removals changed nothing" "$(diff <(echo "$before") <(echo "$after"))"; fi
+check_output "Thomas puts an option back to its default" '^isolation of Thomas_US is back to its default, standard$' in_box runuser -u Thomas -- subu option remove Thomas_US isolation
+check_output "option remove forgets the value in the store" '^0$' in_box sqlite3 /var/lib/subu/subu.db "SELECT count(*) FROM options WHERE subu = 1 AND name = 'isolation'"
+check_output "option remove again does nothing" 'back to its default, standard$' in_box subu option remove subu_1 isolation
+check_output "RemoveOption over busctl" '^$' in_box busctl call $M RemoveOption ss Thomas_US isolation
+in_box subu option set Thomas_US isolation strict >/dev/null
 
 echo "# WireGuard tunnels: pool, keys, attach"
 # The example endpoint resolves (to an address nothing answers at) for subus whose network is up.

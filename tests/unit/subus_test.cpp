@@ -415,6 +415,33 @@ TEST_F(TheSubuService, PutsASteeringOptionBackWhenItCannotBeApplied) {
     EXPECT_EQ(service->get_option(thomas, "Thomas_US", "steer_enabled"), "on");
 }
 
+TEST_F(TheSubuService, PutsAnOptionBackToItsDefaultForTheOwnerOnly) {
+    service->make(thomas, {"Thomas", "US"});
+    service->set_option(thomas, "Thomas_US", "isolation", "strict");
+    service->set_option(thomas, "Thomas_US", "local_forwarding", "on");
+    auto before = store->options_of(1);
+    EXPECT_THROW(service->remove_option(thomas, "Thomas_US", "nope"), InvalidArgument);
+    EXPECT_THROW(service->remove_option(mallory, "Thomas_US", "isolation"), AccessDenied);
+    EXPECT_THROW(service->remove_option(root, "subu_9", "isolation"), NotFound);
+    EXPECT_EQ(store->options_of(1), before);
+    units.calls.clear();
+    EXPECT_EQ(service->remove_option(thomas, "Thomas_US", "isolation"), "standard");
+    EXPECT_EQ(service->get_option(thomas, "Thomas_US", "isolation"), "standard");
+    EXPECT_FALSE(store->options_of(1).count("isolation")) << "forgotten, not set to the default";
+    EXPECT_EQ(service->remove_option(root, "Thomas_US", "isolation"), "standard") << "a second time does nothing";
+    EXPECT_TRUE(units.calls.empty());
+    EXPECT_EQ(service->remove_option(thomas, "Thomas_US", "local_forwarding"), "off");
+    EXPECT_EQ(units.calls, (std::vector<std::string>{"reload subu-netns@Thomas_US.service"}));
+}
+
+TEST_F(TheSubuService, KeepsARemovedSteeringOptionWhenItCannotBeApplied) {
+    service->make(thomas, {"Thomas", "US"});
+    service->set_option(thomas, "Thomas_US", "steer_enabled", "off");
+    units.fail = "subu-netns@Thomas_US.service";
+    EXPECT_THROW(service->remove_option(thomas, "Thomas_US", "steer_enabled"), Failed);
+    EXPECT_EQ(store->options_of(1).at("steer_enabled"), "off");
+}
+
 TEST_F(TheSubuService, NamesUnitsOfNamesWithDashesTheSystemdWay) {
     service->make(root, {"Thomas", "new-subu"});
     EXPECT_TRUE(units.did("start subu-netns@Thomas_new\\x2dsubu.service"));
