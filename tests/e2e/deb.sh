@@ -1,6 +1,7 @@
 #!/bin/bash
 # End-to-end: the Debian packages built from a fresh clone (scripts/build-deb.sh, lintian clean), installed
-# into a container with apt (SUBU_DEBS=DIR: the packages in DIR instead); what remove keeps and what purge removes, and only once no subu is left.
+# into a container with apt (SUBU_DEBS=DIR: the packages in DIR instead); an upgrade leaves running subus
+# alone, remove keeps every subu, purge removes subu's own state only once no subu is left.
 set -uo pipefail
 BUILD=$(readlink -f "${1:?usage: deb.sh BUILD_DIR}")
 HERE=$(dirname "$(readlink -f "$0")")
@@ -41,6 +42,7 @@ check_output "subu make Thomas US" '^subu_1  Thomas_US$' in_box subu make Thomas
 
 echo "# upgrade (the same packages again): the manager restarts, the running subus are left alone"
 # invocations UNITS...: each unit's InvocationID, one a line (a restart changes it).
+# shellcheck disable=SC2016 # expanded in the box
 invocations() { in_box sh -c 'for u in $(systemctl list-units --plain --no-legend "$@" | cut -d" " -f1); do
                                   echo "$u $(systemctl show -P InvocationID "$u")"; done' sh "$@"; }
 SUBUS_BEFORE=$(invocations 'subu@*' 'subu-netns@*' 'subu-wg@*')
