@@ -21,7 +21,7 @@
 #include <security/pam_modutil.h>
 
 #include "pam/placement.h"
-#include "service/exec.h"
+#include "names/names.h"
 #include "system/inside.h"
 
 namespace {
@@ -118,7 +118,7 @@ std::string prepare(const Placement& where, Prepared& p) {
         return "its DNS settings " + where.resolv_conf + " have nothing to go over: " + etc_resolv_conf +
                " cannot be examined (" + error_text(errno) + "). Create it (it may be empty).";
 
-    for (const auto dir : subu::service::host_resolver_dirs) {
+    for (const auto dir : subu::names::host_resolver_dirs) {
         const std::string d(dir);
         struct stat st {};
         if (::lstat(d.c_str(), &st) < 0) {

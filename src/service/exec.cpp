@@ -151,7 +151,7 @@ ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const
     if (const auto conf = names::resolv_conf_path(subject.num); host.exists(conf))
         p.push_back({"BindReadOnlyPaths", std::vector<BindMount>{{conf, "/etc/resolv.conf", true}}});
     std::vector<std::string> hidden;
-    for (auto dir : host_resolver_dirs)
+    for (auto dir : names::host_resolver_dirs)
         if (host.exists(std::string(dir))) hidden.push_back("-" + std::string(dir));
     if (!hidden.empty()) p.push_back({"InaccessiblePaths", hidden});
     // As a shell would run it: pipes close with SIGPIPE, a terminal hangs up.

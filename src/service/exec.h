@@ -65,8 +65,6 @@ inline constexpr std::string_view login_path = "/usr/local/bin:/usr/bin:/bin:/us
 // for a program that is not there.
 ExecPlan plan_exec(const ExecSubject& subject, const ExecRequest& request, const ExecHost& host, std::uint64_t serial);
 
-// The host resolvers' sockets, out of reach of exec'd programs.
-using names::host_resolver_dirs;
 
 // systemd's sandboxing for an isolation level (none, standard, strict, quantum).
 std::vector<UnitProperty> isolation_properties(std::string_view level);
